@@ -1,0 +1,1 @@
+"""Core: types, the exception tree, configuration, the clock and the database base."""

@@ -1,0 +1,53 @@
+"""Configuration, read once from the environment.
+
+``GRAPHWARDEN_DATABASE_URL``  SQLAlchemy URL; default ``sqlite:///<cwd>/.graphwarden/graphwarden.db``
+``GRAPHWARDEN_REDIS_URL``     Redis URL for shared rate-limit and detection counters (optional)
+``GRAPHWARDEN_DATA_DIR``      where keys and exports live; default ``<cwd>/.graphwarden``
+``GRAPHWARDEN_ISSUER``        the OAuth issuer / public base URL; default ``http://127.0.0.1:8000``
+``GRAPHWARDEN_SESSION_SECRET`` secret for signing session cookies; default: created on first run
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from graphwarden.core.errors import ConfigError
+
+_SUPPORTED_SCHEMES = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    redis_url: str | None
+    issuer: str
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        data_dir = Path(env.get("GRAPHWARDEN_DATA_DIR") or Path.cwd() / ".graphwarden")
+        url = env.get("GRAPHWARDEN_DATABASE_URL") or f"sqlite:///{data_dir / 'graphwarden.db'}"
+        scheme = url.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in _SUPPORTED_SCHEMES:
+            raise ConfigError(
+                f"GRAPHWARDEN_DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL, "
+                f"got scheme {scheme!r}"
+            )
+        redis_url = env.get("GRAPHWARDEN_REDIS_URL") or None
+        if redis_url is not None and not redis_url.startswith(("redis://", "rediss://")):
+            raise ConfigError("GRAPHWARDEN_REDIS_URL must start with redis:// or rediss://")
+        issuer = (env.get("GRAPHWARDEN_ISSUER") or "http://127.0.0.1:8000").rstrip("/")
+        return cls(database_url=url, data_dir=data_dir, redis_url=redis_url, issuer=issuer)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings.from_env()
+
+
+__all__ = ["Settings", "get_settings"]

@@ -1,0 +1,1 @@
+"""The social graph: people, friendships, pages and likes, per-field audiences and settings."""
