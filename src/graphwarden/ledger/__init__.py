@@ -1,0 +1,1 @@
+"""The disclosure ledger: every (app, subject, field) that leaves, recorded first, verifiable."""

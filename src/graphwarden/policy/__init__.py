@@ -1,0 +1,1 @@
+"""The one policy decision point. Every field that leaves graphwarden is decided here."""
