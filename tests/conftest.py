@@ -1,0 +1,182 @@
+"""Shared fixtures: migrated stores on SQLite and PostgreSQL, Redis, Chromium.
+
+Outside CI a test that needs PostgreSQL, Redis or Chromium skips and says why; in CI
+(``CI=true``) their absence fails the test instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from graphwarden.core.config import get_settings
+from graphwarden.core.db import create_store_engine, session_factory, upgrade
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+POSTGRES_URL = os.environ.get(
+    "GRAPHWARDEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("GRAPHWARDEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = os.environ.get("GRAPHWARDEN_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+def unavailable(what: str, why: str) -> None:
+    """Skip (with the reason printed) outside CI; fail in CI, where everything must run."""
+    message = f"{what} unavailable: {why}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true requires it)")
+    pytest.skip(message)
+
+
+# --- SQLite ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, _sqlite_template: Path) -> str:
+    """A fresh, migrated SQLite database file."""
+    path = tmp_path / "graphwarden.db"
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+
+_pg_error: str | None = None
+_pg_checked = False
+
+
+def _postgres_reachable() -> str | None:
+    global _pg_checked, _pg_error
+    if not _pg_checked:
+        _pg_checked = True
+        try:
+            engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            engine.dispose()
+        except Exception as exc:  # any failure to connect means "not here"
+            _pg_error = f"{POSTGRES_URL}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+    return _pg_error
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL schema (dropped afterwards)."""
+    error = _postgres_reachable()
+    if error is not None:
+        unavailable("PostgreSQL", error)
+    schema = f"gw_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """A migrated store on each backend: the same test runs on SQLite and on PostgreSQL."""
+    if request.param == "postgres":
+        request.node.add_marker(pytest.mark.postgres)
+        return str(request.getfixturevalue("postgres_url"))
+    return str(request.getfixturevalue("sqlite_url"))
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    eng = create_store_engine(store_url)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
+    eng = create_store_engine(sqlite_url)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture
+def session_maker(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)
+
+
+# --- Redis ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis database (flushed before and after)."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        client.ping()
+    except Exception as exc:  # any failure to connect means "not here"
+        unavailable("Redis", f"{REDIS_URL}: {exc.__class__.__name__}: {exc}")
+    client.flushdb()
+    try:
+        yield REDIS_URL
+    finally:
+        client.flushdb()
+        client.close()
+
+
+# --- Chromium -------------------------------------------------------------------------------
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    if not Path(CHROMIUM).exists():
+        unavailable("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
+    return CHROMIUM
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path) -> Iterator[str]:
+    """Point graphwarden's settings at a fresh migrated SQLite store for CLI tests."""
+    monkeypatch.setenv("GRAPHWARDEN_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("GRAPHWARDEN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("GRAPHWARDEN_REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    yield sqlite_url
+    get_settings.cache_clear()
