@@ -1,0 +1,103 @@
+"""``graphwarden``: the command line entry point.
+
+Every command is a thin layer over the library. Errors the library raises on purpose
+(:class:`~graphwarden.core.errors.GraphwardenError`) become one line on stderr and exit code 2;
+usage errors exit 2 as well; nothing prints a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+from typer import exceptions as typer_exceptions
+
+from graphwarden import __version__
+from graphwarden.core.errors import GraphwardenError
+
+app = typer.Typer(
+    name="graphwarden",
+    help="graphwarden: a social platform's data-access layer with one policy decision point "
+    "and a verifiable disclosure ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: (module, attribute, name, help): sub-command groups and commands, mounted when present
+_MOUNTS: tuple[tuple[str, str, str, str], ...] = (
+    ("graphwarden.cli.db", "app", "db", "Migrate and inspect the relational store."),
+    ("graphwarden.cli.apps", "app", "apps", "Register and inspect apps."),
+    ("graphwarden.cli.portal", "roles_app", "roles", "App roles (admin, developer, tester)."),
+    ("graphwarden.cli.portal", "secret_app", "secret", "Rotate an app's secret."),
+    ("graphwarden.cli.tokens", "app", "tokens", "Issue developer test tokens."),
+    ("graphwarden.cli.users", "app", "users", "List people."),
+    ("graphwarden.cli.admins", "app", "admins", "Platform administrators."),
+    ("graphwarden.cli.review", "app", "review", "App Review: the queue and decisions."),
+    ("graphwarden.cli.ledger", "app", "ledger", "Verify, prove and export the disclosure ledger."),
+    ("graphwarden.cli.populate", "graph_app", "graph", "Graph statistics and calibration."),
+    ("graphwarden.cli.populate", "populate_command", "populate", "Generate a population."),
+    ("graphwarden.cli.serve", "serve_command", "serve", "Run the Graph API and pages."),
+    ("graphwarden.cli.replay", "app", "replay", "Replay scenarios such as quiz-2014."),
+    ("graphwarden.cli.incident", "app", "incident", "Blast radius and notices."),
+    ("graphwarden.cli.detect", "app", "detect", "Detection and enforcement."),
+    ("graphwarden.cli.demo", "demo_command", "demo", "Populate, replay quiz-2014 and serve."),
+)
+
+
+def _mount(target: typer.Typer) -> None:
+    for module_name, attribute, name, help_text in _MOUNTS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:  # not shipped (yet); anything else is a real error
+                continue
+            raise
+        obj: Any = getattr(module, attribute, None)
+        if obj is None:
+            continue
+        if isinstance(obj, typer.Typer):
+            target.add_typer(obj, name=name, help=help_text)
+        else:
+            target.command(name=name, help=help_text)(obj)
+
+
+@app.command("version")
+def version() -> None:
+    """Print graphwarden's version."""
+    typer.echo(__version__)
+
+
+_mount(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; library errors become one line on stderr and exit code 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except GraphwardenError as exc:
+        typer.echo(f"graphwarden: error: {exc}", err=True)
+        sys.exit(2)
+    except SQLAlchemyError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        typer.echo(f"graphwarden: store error: {first}", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        typer.echo("graphwarden: aborted", err=True)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer_exceptions.TyperException as exc:
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"graphwarden: error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
