@@ -1,0 +1,233 @@
+"""Signed-cookie sessions, sign-in state and CSRF tokens for every server-rendered page.
+
+The session is a small JSON dict in a cookie signed with itsdangerous (Starlette's
+``SessionMiddleware``): nothing is stored server-side, so any number of workers can serve it.
+The cookie is ``HttpOnly`` and ``SameSite=Lax`` always, and ``Secure`` when the issuer is https.
+
+What a page needs::
+
+    from graphwarden.web.session import current_person, csrf_token, verify_csrf, templates
+
+    person = current_person(request)            # PersonId | None
+    admin = current_admin(request)              # AdminSession | None
+    token = csrf_token(request)                 # put in every <form> as name="csrf_token"
+    verify_csrf(request, form.get("csrf_token"))  # True, or raises PermissionDenied
+
+``templates`` renders ``web/templates/*.html`` with autoescape on; the base layout reads
+``csrf_token(request)`` and the signed-in person itself.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from graphwarden.core.config import Settings
+from graphwarden.core.errors import ConfigError, PermissionDenied
+from graphwarden.core.types import PersonId
+
+#: name of the session cookie
+SESSION_COOKIE = "graphwarden_session"
+#: a signed-in session lasts at most this long (seconds); the signature carries the timestamp
+SESSION_MAX_AGE = 12 * 3600
+#: the form field every state-changing form carries
+CSRF_FIELD = "csrf_token"
+
+_PERSON_KEY = "person_id"
+_ADMIN_KEY = "admin_id"
+_ADMIN_NAME_KEY = "admin_username"
+_CSRF_KEY = "csrf"
+_SECRET_FILE = "session_secret"  # noqa: S105 - a file name, not a secret
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True, slots=True)
+class AdminSession:
+    """A platform admin signed in on this session."""
+
+    id: int
+    username: str
+
+
+# --- configuration --------------------------------------------------------------------------
+
+
+def load_session_secret(settings: Settings, environ: dict[str, str] | None = None) -> str:
+    """The key that signs session cookies.
+
+    ``GRAPHWARDEN_SESSION_SECRET`` when set; otherwise a random key created on first run in
+    ``<data_dir>/session_secret`` (mode 0600) so that restarts keep people signed in.
+    """
+    env = os.environ if environ is None else environ
+    configured = env.get("GRAPHWARDEN_SESSION_SECRET")
+    if configured:
+        if len(configured) < 32:
+            raise ConfigError("GRAPHWARDEN_SESSION_SECRET must be at least 32 characters")
+        return configured
+    path = settings.data_dir / _SECRET_FILE
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    # O_EXCL: when two workers start at once, one writes and the other reads the winner's key
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secret)
+    return secret
+
+
+def install_sessions(app: FastAPI, settings: Settings, *, secret: str | None = None) -> None:
+    """Add signed-cookie sessions to ``app``: HttpOnly, SameSite=Lax, Secure under https."""
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret or load_session_secret(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.issuer.startswith("https://"),
+    )
+
+
+# --- session state --------------------------------------------------------------------------
+
+
+def session_of(request: Request) -> dict[str, Any]:
+    """The request's session dict (requires :func:`install_sessions`)."""
+    if "session" not in request.scope:
+        raise ConfigError("sessions are not installed: call web.session.install_sessions(app)")
+    session: dict[str, Any] = request.session
+    return session
+
+
+def current_person(request: Request) -> PersonId | None:
+    """The person signed in on this request's session, or None."""
+    value = session_of(request).get(_PERSON_KEY)
+    return PersonId(value) if isinstance(value, int) else None
+
+
+def current_admin(request: Request) -> AdminSession | None:
+    """The platform admin signed in on this request's session, or None."""
+    session = session_of(request)
+    admin_id, username = session.get(_ADMIN_KEY), session.get(_ADMIN_NAME_KEY)
+    if isinstance(admin_id, int) and isinstance(username, str):
+        return AdminSession(id=admin_id, username=username)
+    return None
+
+
+def sign_in_person(request: Request, person: PersonId) -> None:
+    """Start a fresh session for ``person`` (a new CSRF token: no fixation across sign-in)."""
+    session = session_of(request)
+    session.clear()
+    session[_PERSON_KEY] = int(person)
+    session[_CSRF_KEY] = secrets.token_urlsafe(32)
+
+
+def sign_in_admin(request: Request, admin_id: int, username: str) -> None:
+    """Start a fresh session for a platform admin."""
+    session = session_of(request)
+    session.clear()
+    session[_ADMIN_KEY] = int(admin_id)
+    session[_ADMIN_NAME_KEY] = username
+    session[_CSRF_KEY] = secrets.token_urlsafe(32)
+
+
+def sign_out(request: Request) -> None:
+    """End the session (the cookie is deleted on the response)."""
+    session_of(request).clear()
+
+
+def stash(request: Request, key: str, value: Any) -> None:
+    """Keep a small JSON value on the session (e.g. where to return after sign-in)."""
+    session_of(request)[f"x:{key}"] = value
+
+
+def unstash(request: Request, key: str) -> Any:
+    """Take back a value kept with :func:`stash` (None when absent)."""
+    return session_of(request).pop(f"x:{key}", None)
+
+
+# --- CSRF -----------------------------------------------------------------------------------
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token, created on first use; put it in every form."""
+    session = session_of(request)
+    token = session.get(_CSRF_KEY)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session[_CSRF_KEY] = token
+    return token
+
+
+def verify_csrf(request: Request, token: str | None) -> bool:
+    """Check a submitted CSRF token against the session's; True, or raise ``PermissionDenied``.
+
+    The session cookie is SameSite=Lax and HttpOnly, so another site can neither read the
+    token nor make the browser send the session on a cross-site POST; the token is the
+    second lock.
+    """
+    expected = session_of(request).get(_CSRF_KEY)
+    if (
+        not isinstance(expected, str)
+        or not isinstance(token, str)
+        or not hmac.compare_digest(expected.encode(), token.encode())
+    ):
+        raise PermissionDenied("the form's CSRF token is missing or does not match this session")
+    return True
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        # every template escapes by default, whatever its extension
+        autoescape=True,
+    )
+    env.globals["csrf_token"] = csrf_token
+    env.globals["current_person"] = current_person
+    env.globals["current_admin"] = current_admin
+    env.globals["CSRF_FIELD"] = CSRF_FIELD
+    return env
+
+
+#: renders ``web/templates``: ``templates.TemplateResponse(request, "x.html", {...})``
+templates = Jinja2Templates(env=_environment())
+
+
+__all__ = [
+    "CSRF_FIELD",
+    "SESSION_COOKIE",
+    "SESSION_MAX_AGE",
+    "TEMPLATES_DIR",
+    "AdminSession",
+    "csrf_token",
+    "current_admin",
+    "current_person",
+    "install_sessions",
+    "load_session_secret",
+    "session_of",
+    "sign_in_admin",
+    "sign_in_person",
+    "sign_out",
+    "stash",
+    "templates",
+    "unstash",
+    "verify_csrf",
+]
