@@ -53,6 +53,9 @@ class DisclosureRow(Base):
     subject_id: Mapped[int] = mapped_column(BigInteger)
     field: Mapped[str] = mapped_column(String(64))
     rule_id: Mapped[str] = mapped_column(String(128))
+    #: RFC 9162 leaf hash as written; lets ``verify`` name an edited record exactly (it is
+    #: recomputed from the columns above and compared, never trusted)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 class LedgerState(Base):

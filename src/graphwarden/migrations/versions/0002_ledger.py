@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("subject_id", sa.BigInteger(), nullable=False),
         sa.Column("field", sa.String(length=64), nullable=False),
         sa.Column("rule_id", sa.String(length=128), nullable=False),
+        sa.Column("leaf_hash", sa.LargeBinary(length=32), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_disclosures")),
     )
     state = op.create_table(
