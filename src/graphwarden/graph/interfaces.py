@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from graphwarden.core.types import PageId, PersonId
-from graphwarden.graph.fields import AUDIENCE_FIELDS, FIELD_BY_NAME, AppsOthersUse, Audience
+from graphwarden.graph.fields import (
+    AUDIENCE_FIELDS,
+    FIELD_BY_NAME,
+    AppsOthersUse,
+    Audience,
+    Relation,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +90,19 @@ class GraphStore(Protocol):
 
     def mutual_friend_exists(self, a: PersonId, b: PersonId) -> bool: ...
 
+    def relations(self, owner: PersonId, subjects: Sequence[PersonId]) -> dict[PersonId, Relation]:
+        """How each subject stands to ``owner`` (SELF, FRIEND, FRIEND_OF_FRIEND, STRANGER);
+        unknown people are strangers. At most two queries in the SQL store."""
+        ...
+
     def liked_pages(
         self, person: PersonId, *, after: PageId | None = None, limit: int | None = None
     ) -> list[PageInfo]: ...
+
+    def likes_of(self, people: Sequence[PersonId]) -> dict[PersonId, list[PageInfo]]:
+        """Liked pages of each person in ``people`` (page id order); every asked person has an
+        entry, empty when they like nothing or do not exist."""
+        ...
 
     def list_people(
         self, *, after: PersonId | None = None, limit: int = 100
