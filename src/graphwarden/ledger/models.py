@@ -24,6 +24,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from graphwarden.core.db import Base
 
 _BIGINT = BigInteger().with_variant(Integer, "sqlite")
+#: ``ledger_subtrees`` holds every complete aligned subtree of ``2**SUBTREE_LEVEL`` leaves
+SUBTREE_LEVEL = 10
+SUBTREE_LEAVES = 1 << SUBTREE_LEVEL
 
 
 class DisclosureBatchRow(Base):
@@ -95,6 +98,8 @@ class LedgerSubtreeRow(Base):
 
 
 __all__ = [
+    "SUBTREE_LEAVES",
+    "SUBTREE_LEVEL",
     "DisclosureBatchRow",
     "DisclosureRow",
     "LedgerState",
