@@ -10,8 +10,9 @@ instead of holding every leaf in memory. Verification is §2.1.3.2 and §2.1.4.2
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from hashlib import sha256
+from hashlib import sha256 as _sha256
 
 from graphwarden.core.errors import VerificationError
 
@@ -232,6 +233,29 @@ class MerkleFrontier:
                 captured = h
         hashes.append(h)
         self.size += 1
+        return captured
+
+    def extend(self, leaves: Iterable[bytes], capture_level: int = -1) -> list[bytes]:
+        """Append many leaf hashes; return, in order, the roots of the subtrees of
+        ``2**capture_level`` leaves completed on the way (the hot loop of append and verify,
+        so :meth:`push` is inlined here)."""
+        hashes = self._hashes
+        pop = hashes.pop
+        append = hashes.append
+        size = self.size
+        captured: list[bytes] = []
+        for h in leaves:
+            n = size
+            level = 0
+            while n & 1:
+                h = _sha256(b"\x01" + pop() + h).digest()
+                n >>= 1
+                level += 1
+                if level == capture_level:
+                    captured.append(h)
+            append(h)
+            size += 1
+        self.size = size
         return captured
 
     def root(self) -> bytes:

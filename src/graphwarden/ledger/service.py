@@ -187,29 +187,43 @@ class SqlDisclosureLedger:
         if not batch.items:
             return AppendReceipt(first_seq=first_seq, count=0, tree_size=first_seq)
         batch_id = state.next_batch_id
-        encoder = self._encoder
-        item_part = encoder.item
-        push = frontier.push
+        item_part = self._encoder.item
         every = self._head_every
         rows: list[tuple[Any, ...]] = []
-        subtrees: list[tuple[int, bytes]] = []
-        heads: list[SignedTreeHead] = []
+        leaves: list[bytes] = []
         seq = first_seq
-        for item in batch.items:
-            leaf = sha256(
-                b"\x00\x01"
-                + seq.to_bytes(8, "big")
-                + shared
-                + item.subject_id.to_bytes(8, "big", signed=True)
-                + item_part(item.field, item.rule_id)
-            ).digest()
-            rows.append((seq, batch_id, item.subject_id, item.field, item.rule_id, leaf))
-            seq += 1
-            block = push(leaf, SUBTREE_LEVEL)
-            if block is not None:
-                subtrees.append(((seq >> SUBTREE_LEVEL) - 1, block))
-            if seq - state.last_head_size >= every:
+        try:
+            for item in batch.items:
+                subject = item.subject_id
+                field = item.field
+                rule = item.rule_id
+                leaf = sha256(
+                    b"\x00\x01"
+                    + seq.to_bytes(8, "big")
+                    + shared
+                    + subject.to_bytes(8, "big", signed=True)
+                    + item_part(field, rule)
+                ).digest()
+                rows.append((seq, batch_id, subject, field, rule, leaf))
+                leaves.append(leaf)
+                seq += 1
+        except (OverflowError, AttributeError, TypeError) as exc:
+            raise LedgerWriteError(f"disclosure subject_id is not a 64-bit integer: {exc}") from exc
+
+        # extend the tree, signing a head at every ``head_every`` records on the way
+        blocks: list[bytes] = []
+        heads: list[SignedTreeHead] = []
+        done = 0
+        while done < len(leaves):
+            due = state.last_head_size + every - frontier.size
+            chunk = leaves[done : done + due]
+            blocks.extend(frontier.extend(chunk, SUBTREE_LEVEL))
+            done += len(chunk)
+            if frontier.size - state.last_head_size >= every:
                 heads.append(self._make_head(state))
+        # blocks complete in order, the first one being the block that holds first_seq
+        first_block = first_seq >> SUBTREE_LEVEL
+        subtrees = [(first_block + i, block) for i, block in enumerate(blocks)]
         now_us = to_micros(self.clock.now())
         if seq > state.last_head_size and now_us - state.last_head_at_us >= self._head_interval_us:
             heads.append(self._make_head(state, now_us))
@@ -290,9 +304,8 @@ def _validate(batch: DisclosureBatch) -> int:
         raise LedgerWriteError(f"disclosure time {batch.at!r} is not a datetime") from exc
     seen: set[tuple[str, str]] = set()
     for item in batch.items:
-        if isinstance(item.subject_id, bool) or not isinstance(item.subject_id, int):
-            raise LedgerWriteError("disclosure subject_id must be an integer")
-        check_value("subject_id", item.subject_id)
+        # subject ids are checked in the append loop, where ``to_bytes`` refuses non-integers
+        # and values beyond 64 bits at no extra cost
         key = (item.field, item.rule_id)
         if key not in seen:  # (field, rule) pairs repeat; check each distinct pair once
             if not isinstance(item.field, str) or not isinstance(item.rule_id, str):
