@@ -27,11 +27,15 @@ def b64url_encode(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    """Decode unpadded base64url; ``InvalidInput`` on anything else."""
+    """Decode canonical unpadded base64url; ``InvalidInput`` on anything else."""
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError) as exc:
         raise InvalidInput("signed_request is not base64url") from exc
+    # one encoding per value: stray bits in the last character would let two strings pass
+    if b64url_encode(data) != text:
+        raise InvalidInput("signed_request is not canonical base64url")
+    return data
 
 
 def sign(payload: Mapping[str, Any], key: bytes) -> str:
