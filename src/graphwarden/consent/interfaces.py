@@ -56,6 +56,33 @@ class TokenInfo:
     issued_by: str
 
 
+@dataclass(frozen=True, slots=True)
+class OwnerState:
+    """The token owner's standing with the token's app, as raw facts for the policy.
+
+    Consent sits below policy, so it reports facts and lets the policy decide what they mean.
+    """
+
+    #: the authorization's grants that the token also carries, declined ones excluded
+    granted: frozenset[str]
+    declined: frozenset[str]
+    #: permissions the app was approved for in App Review
+    approved_permissions: frozenset[str]
+    #: the owner holds a role (admin, developer, tester) on the app
+    owner_has_role: bool
+    #: last engagement with the app; None when the owner never authorized it
+    last_used_at: datetime | None
+    #: the owner removed the app (``granted`` is then empty)
+    removed: bool
+    #: the owner has the platform turned on
+    platform_enabled: bool
+
+    @property
+    def authorized(self) -> bool:
+        """A live authorization exists (authorized, not removed)."""
+        return self.last_used_at is not None and not self.removed
+
+
 class ConsentService(Protocol):
     def create_app(
         self,
@@ -117,5 +144,20 @@ class ConsentService(Protocol):
 
     def remove_app(self, app: AppId, person: PersonId) -> None: ...
 
+    def verify_app_secret(self, app: AppId, secret: str) -> bool:
+        """Whether ``secret`` is the app's secret (False for unknown or deleted apps)."""
+        ...
 
-__all__ = ["AppInfo", "AuthorizationInfo", "ConsentService", "NewApp", "TokenInfo"]
+    def owner_state(self, token: TokenInfo) -> OwnerState:
+        """The facts about the token owner's consent the policy needs, in one query."""
+        ...
+
+
+__all__ = [
+    "AppInfo",
+    "AuthorizationInfo",
+    "ConsentService",
+    "NewApp",
+    "OwnerState",
+    "TokenInfo",
+]

@@ -1,0 +1,650 @@
+"""The consent service on the relational store: apps, authorizations, access tokens and
+app-scoped ids.
+
+Token resolution and the owner's standing are on the Graph API's hot path: each is one
+indexed query (the token by its SHA-256 joined to its app; the owner's person row left-joined
+to the authorization). App-scoped ids are recorded with one INSERT that ignores ids already
+given (``ON CONFLICT DO NOTHING`` on both SQLite and PostgreSQL).
+
+Permission names are checked for shape only (``[a-z_]+``); which names a platform version
+knows is policy, checked by the layers above (CLI, OAuth, Graph API).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine, Table, and_, column, exists, inspect, literal, select, table, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from graphwarden.consent.interfaces import (
+    AppInfo,
+    AuthorizationInfo,
+    NewApp,
+    OwnerState,
+    TokenInfo,
+)
+from graphwarden.consent.models import AccessToken, App, AppScopedId, Authorization
+from graphwarden.consent.scoping import looks_like_scoped_id, new_scoping_key, scoped_id_for
+from graphwarden.consent.tokens import (
+    TOKEN_EXPIRED,
+    TOKEN_INVALID,
+    TOKEN_REVOKED,
+    hash_app_secret,
+    hash_token,
+    new_app_secret,
+    new_token,
+    verify_app_secret_hash,
+)
+from graphwarden.core.clock import Clock, SystemClock, as_utc
+from graphwarden.core.errors import (
+    AuthError,
+    IntegrityViolation,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    StoreError,
+)
+from graphwarden.core.types import API_VERSIONS, ApiVersion, AppId, PersonId, ScopedId
+from graphwarden.graph.models import Person
+
+_apps = cast(Table, App.__table__)
+_auths = cast(Table, Authorization.__table__)
+_tokens = cast(Table, AccessToken.__table__)
+_scoped = cast(Table, AppScopedId.__table__)
+_people = cast(Table, Person.__table__)
+#: declared by the developer-platform migration; looked up by name so that a store without
+#: it (an older schema) simply has no roles
+_roles = table("app_roles", column("app_id"), column("person_id"))
+
+_PERMISSION = re.compile(r"[a-z_]{1,64}")
+APP_MODES = ("development", "live")
+APP_STATUSES = ("active", "suspended", "deleted")
+#: default lifetime of an access token: 60 days, as long-lived tokens were
+DEFAULT_TOKEN_TTL = 60 * 24 * 3600
+#: rows per INSERT of scoped ids: keeps SQLite under its bound-parameter limit
+_SCOPED_CHUNK = 300
+#: (app, person) pairs known to be recorded; bounded so a long-running worker stays small
+_RECORDED_CAP = 200_000
+
+T = TypeVar("T")
+
+
+# --- permission sets -------------------------------------------------------------------------
+
+
+def check_permissions(names: Iterable[str]) -> frozenset[str]:
+    """The names as a set, each checked for shape; raises ``InvalidInput`` on a bad one."""
+    out = set()
+    for name in names:
+        if not isinstance(name, str) or _PERMISSION.fullmatch(name) is None:
+            raise InvalidInput(f"invalid permission name {name!r}")
+        out.add(name)
+    return frozenset(out)
+
+
+def split_permissions(value: str | None) -> frozenset[str]:
+    """A stored comma list as a set."""
+    return frozenset(p for p in (value or "").split(",") if p)
+
+
+def join_permissions(perms: Iterable[str]) -> str:
+    """A set as its stored form: sorted, comma-separated."""
+    return ",".join(sorted(set(perms)))
+
+
+def _check_redirect_uri(uri: str) -> str:
+    # RFC 6749 §3.1.2: absolute URI, no fragment; exact matching happens at the OAuth layer
+    parts = urlsplit(uri)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or parts.fragment
+        or any(ch.isspace() for ch in uri)
+    ):
+        raise InvalidInput(
+            f"redirect URI must be an absolute http(s) URI without fragment: {uri!r}"
+        )
+    return uri
+
+
+# --- rows to values --------------------------------------------------------------------------
+
+_APP_COLUMNS = (
+    "id",
+    "name",
+    "api_version",
+    "mode",
+    "status",
+    "requested_permissions",
+    "approved_permissions",
+    "redirect_uris",
+    "privacy_policy_url",
+    "deletion_callback_url",
+)
+
+
+def _app_columns(prefix: str = "") -> list[Any]:
+    return [_apps.c[name].label(prefix + name) for name in _APP_COLUMNS]
+
+
+def _app_info(m: Mapping[str, Any], prefix: str = "") -> AppInfo:
+    return AppInfo(
+        id=AppId(int(m[prefix + "id"])),
+        name=m[prefix + "name"],
+        api_version=cast(ApiVersion, m[prefix + "api_version"]),
+        mode=m[prefix + "mode"],
+        status=m[prefix + "status"],
+        requested_permissions=split_permissions(m[prefix + "requested_permissions"]),
+        approved_permissions=split_permissions(m[prefix + "approved_permissions"]),
+        redirect_uris=tuple(u for u in (m[prefix + "redirect_uris"] or "").split("\n") if u),
+        privacy_policy_url=m[prefix + "privacy_policy_url"],
+        deletion_callback_url=m[prefix + "deletion_callback_url"],
+    )
+
+
+def _authorization_info(m: Mapping[str, Any]) -> AuthorizationInfo:
+    removed = m["removed_at"]
+    return AuthorizationInfo(
+        app_id=AppId(int(m["app_id"])),
+        person_id=PersonId(int(m["person_id"])),
+        granted=split_permissions(m["granted"]),
+        declined=split_permissions(m["declined"]),
+        created_at=as_utc(m["created_at"]),
+        last_used_at=as_utc(m["last_used_at"]),
+        removed_at=None if removed is None else as_utc(removed),
+    )
+
+
+class SqlConsentService:
+    """:class:`~graphwarden.consent.interfaces.ConsentService` on a SQLAlchemy engine.
+
+    >>> consent = SqlConsentService(engine, ManualClock())  # doctest: +SKIP
+    >>> new = consent.create_app(name="Quiz", api_version="v1.0", permissions=["email"])
+    """
+
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.clock: Clock = clock or SystemClock()
+        self._lock = threading.Lock()
+        #: scoping keys never change, so each app's is read once per process
+        self._scoping_keys: dict[int, str] = {}
+        self._recorded: set[tuple[int, int]] = set()
+        self._has_roles: bool | None = None
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def _run(self, work: Callable[[Any], T], *, write: bool = False) -> T:
+        try:
+            if write:
+                with self.engine.begin() as conn:
+                    return work(conn)
+            with self.engine.connect() as conn:
+                return work(conn)
+        except IntegrityError as exc:
+            raise IntegrityViolation(f"write rejected: {exc.__class__.__name__}") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"consent store failed: {exc.__class__.__name__}") from exc
+
+    def _roles_table_exists(self) -> bool:
+        if self._has_roles is None:
+            self._has_roles = self._run(lambda conn: inspect(conn).has_table("app_roles"))
+        return self._has_roles
+
+    @staticmethod
+    def _require_app(conn: Any, app: AppId) -> Mapping[str, Any]:
+        row = conn.execute(select(*_app_columns()).where(_apps.c.id == int(app))).first()
+        if row is None or row._mapping["status"] == "deleted":
+            raise NotFound(f"no app {int(app)}")
+        return cast(Mapping[str, Any], row._mapping)
+
+    @staticmethod
+    def _require_person(conn: Any, person: PersonId) -> None:
+        found = conn.execute(select(_people.c.id).where(_people.c.id == int(person))).first()
+        if found is None:
+            raise NotFound(f"no person {int(person)}")
+
+    # --- apps ----------------------------------------------------------------------------
+
+    def create_app(
+        self,
+        *,
+        name: str,
+        api_version: ApiVersion,
+        permissions: Sequence[str],
+        redirect_uris: Sequence[str] = (),
+        mode: str = "live",
+        created_by: str = "",
+        privacy_policy_url: str | None = None,
+        deletion_callback_url: str | None = None,
+    ) -> NewApp:
+        """Register an app; the returned secret is shown this once and stored only hashed.
+
+        ``public_profile`` is always among the requested permissions.
+        """
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise InvalidInput("app name must be 1 to 200 characters")
+        if api_version not in API_VERSIONS:
+            raise InvalidInput(f"unknown API version {api_version!r}; known: {API_VERSIONS}")
+        if mode not in APP_MODES:
+            raise InvalidInput(f"app mode must be one of {APP_MODES}, got {mode!r}")
+        requested = check_permissions(permissions) | {"public_profile"}
+        uris = [_check_redirect_uri(u) for u in redirect_uris]
+        for url in (privacy_policy_url, deletion_callback_url):
+            if url is not None:
+                _check_redirect_uri(url)
+        secret = new_app_secret()
+        values = {
+            "name": name,
+            "secret_hash": hash_app_secret(secret),
+            "scoping_key": new_scoping_key(),
+            "api_version": api_version,
+            "mode": mode,
+            "status": "active",
+            "requested_permissions": join_permissions(requested),
+            "approved_permissions": "",
+            "redirect_uris": "\n".join(dict.fromkeys(uris)),
+            "privacy_policy_url": privacy_policy_url,
+            "deletion_callback_url": deletion_callback_url,
+            "created_by": created_by,
+            "created_at": self.clock.now(),
+        }
+
+        def work(conn: Any) -> int:
+            return int(conn.execute(_apps.insert().values(values)).inserted_primary_key[0])
+
+        return NewApp(id=AppId(self._run(work, write=True)), secret=secret)
+
+    def get_app(self, app: AppId) -> AppInfo | None:
+        """The app, or None when it does not exist (deleted apps are returned, marked)."""
+        row = self._run(
+            lambda conn: conn.execute(select(*_app_columns()).where(_apps.c.id == int(app))).first()
+        )
+        return None if row is None else _app_info(row._mapping)
+
+    def list_apps(self, *, after: AppId | None = None, limit: int = 100) -> list[AppInfo]:
+        """Apps in id order, strictly after ``after``."""
+        stmt = select(*_app_columns()).order_by(_apps.c.id).limit(limit)
+        if after is not None:
+            stmt = stmt.where(_apps.c.id > int(after))
+        rows = self._run(lambda conn: conn.execute(stmt).all())
+        return [_app_info(r._mapping) for r in rows]
+
+    def set_app_status(self, app: AppId, status: str) -> None:
+        """Mark an app active, suspended or deleted."""
+        if status not in APP_STATUSES:
+            raise InvalidInput(f"app status must be one of {APP_STATUSES}, got {status!r}")
+        stmt = update(_apps).where(_apps.c.id == int(app)).values(status=status)
+        if self._run(lambda conn: conn.execute(stmt).rowcount, write=True) == 0:
+            raise NotFound(f"no app {int(app)}")
+
+    def verify_app_secret(self, app: AppId, secret: str) -> bool:
+        """Whether ``secret`` is the app's secret; False for unknown or deleted apps, which
+        take as long to answer as a wrong secret."""
+        row = self._run(
+            lambda conn: conn.execute(
+                select(_apps.c.secret_hash, _apps.c.status).where(_apps.c.id == int(app))
+            ).first()
+        )
+        if row is None or row.status == "deleted":
+            verify_app_secret_hash(None, secret)
+            return False
+        return verify_app_secret_hash(row.secret_hash, secret)
+
+    # --- authorizations ------------------------------------------------------------------
+
+    def authorize(
+        self, app: AppId, person: PersonId, *, granted: Sequence[str], declined: Sequence[str] = ()
+    ) -> AuthorizationInfo:
+        """Record (or update) a person's consent; counts as engagement (``last_used_at``).
+
+        Consent is incremental, as on the platform: permissions granted before stay granted
+        unless declined now; a permission both granted and declined is declined. After the
+        app was removed, authorizing starts afresh.
+        """
+        g = check_permissions(granted)
+        d = check_permissions(declined)
+        now = self.clock.now()
+        key = and_(_auths.c.app_id == int(app), _auths.c.person_id == int(person))
+
+        def work(conn: Any) -> AuthorizationInfo:
+            self._require_app(conn, app)
+            self._require_person(conn, person)
+            row = conn.execute(select(_auths).where(key)).first()
+            if row is None or row._mapping["removed_at"] is not None:
+                new_granted, new_declined = g - d, d
+            else:
+                old = row._mapping
+                new_granted = (split_permissions(old["granted"]) | g) - d
+                new_declined = (split_permissions(old["declined"]) - g) | d
+            values = {
+                "granted": join_permissions(new_granted),
+                "declined": join_permissions(new_declined),
+                "last_used_at": now,
+                "removed_at": None,
+            }
+            if row is None:
+                values |= {"app_id": int(app), "person_id": int(person), "created_at": now}
+                conn.execute(_auths.insert().values(values))
+            else:
+                if row._mapping["removed_at"] is not None:
+                    values["created_at"] = now
+                conn.execute(update(_auths).where(key).values(values))
+            return _authorization_info(conn.execute(select(_auths).where(key)).one()._mapping)
+
+        try:
+            return self._run(work, write=True)
+        except IntegrityViolation:
+            # a concurrent first authorization inserted the row: the retry updates it
+            return self._run(work, write=True)
+
+    def record_use(self, app: AppId, person: PersonId) -> None:
+        """The person engaged the app (logged in): restarts the 90-day lapse window."""
+        stmt = (
+            update(_auths)
+            .where(_auths.c.app_id == int(app), _auths.c.person_id == int(person))
+            .where(_auths.c.removed_at.is_(None))
+            .values(last_used_at=self.clock.now())
+        )
+        self._run(lambda conn: conn.execute(stmt), write=True)
+
+    def revoke_permission(self, app: AppId, person: PersonId, permission: str) -> None:
+        """The person takes back one permission (it becomes declined)."""
+        self.authorize(app, person, granted=(), declined=(permission,))
+
+    def get_authorization(self, app: AppId, person: PersonId) -> AuthorizationInfo | None:
+        """The person's authorization of the app, removed or not; None if never authorized."""
+        stmt = select(_auths).where(_auths.c.app_id == int(app), _auths.c.person_id == int(person))
+        row = self._run(lambda conn: conn.execute(stmt).first())
+        return None if row is None else _authorization_info(row._mapping)
+
+    def authorizations_of(
+        self, app: AppId, people: Sequence[PersonId]
+    ) -> dict[PersonId, AuthorizationInfo]:
+        """Live (not removed) authorizations of ``app`` among ``people``, in one query."""
+        ids = sorted({int(p) for p in people})
+        if not ids:
+            return {}
+        stmt = select(_auths).where(
+            _auths.c.app_id == int(app),
+            _auths.c.person_id.in_(ids),
+            _auths.c.removed_at.is_(None),
+        )
+        rows = self._run(lambda conn: conn.execute(stmt).all())
+        return {PersonId(int(r.person_id)): _authorization_info(r._mapping) for r in rows}
+
+    def authorizations_by(self, person: PersonId) -> list[AuthorizationInfo]:
+        """Every app authorization of ``person`` (live and removed), most recently used first."""
+        stmt = (
+            select(_auths)
+            .where(_auths.c.person_id == int(person))
+            .order_by(_auths.c.last_used_at.desc(), _auths.c.app_id)
+        )
+        rows = self._run(lambda conn: conn.execute(stmt).all())
+        return [_authorization_info(r._mapping) for r in rows]
+
+    def remove_app(self, app: AppId, person: PersonId) -> None:
+        """The person removes the app: the authorization ends and their tokens are revoked."""
+        now = self.clock.now()
+
+        def work(conn: Any) -> None:
+            conn.execute(
+                update(_auths)
+                .where(_auths.c.app_id == int(app), _auths.c.person_id == int(person))
+                .where(_auths.c.removed_at.is_(None))
+                .values(removed_at=now)
+            )
+            conn.execute(
+                update(_tokens)
+                .where(_tokens.c.app_id == int(app), _tokens.c.person_id == int(person))
+                .where(_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+
+        self._run(work, write=True)
+
+    # --- tokens --------------------------------------------------------------------------
+
+    def issue_token(
+        self,
+        app: AppId,
+        person: PersonId,
+        *,
+        scope: Sequence[str],
+        issued_by: str,
+        ttl_seconds: int = DEFAULT_TOKEN_TTL,
+        family: str | None = None,
+    ) -> str:
+        """Issue an opaque access token (stored only as its SHA-256).
+
+        Raises ``NotFound`` for an unknown or deleted app or an unknown person and
+        ``PermissionDenied`` for a suspended app.
+        """
+        scope_set = check_permissions(scope)
+        if ttl_seconds <= 0:
+            raise InvalidInput(f"token lifetime must be positive, got {ttl_seconds}")
+        if family is not None and len(family) > 64:
+            raise InvalidInput("token family must be at most 64 characters")
+        token = new_token()
+        now = self.clock.now()
+
+        def work(conn: Any) -> None:
+            info = self._require_app(conn, app)
+            if info["status"] == "suspended":
+                raise PermissionDenied(f"app {int(app)} is suspended")
+            self._require_person(conn, person)
+            conn.execute(
+                _tokens.insert().values(
+                    token_hash=hash_token(token),
+                    app_id=int(app),
+                    person_id=int(person),
+                    scope=join_permissions(scope_set),
+                    issued_at=now,
+                    expires_at=now + timedelta(seconds=ttl_seconds),
+                    revoked_at=None,
+                    issued_by=issued_by,
+                    family=family,
+                )
+            )
+
+        self._run(work, write=True)
+        return token
+
+    def resolve_token(self, token: str) -> TokenInfo:
+        """The valid token's facts, in one indexed query joined to its app.
+
+        Raises ``AuthError`` with :data:`~graphwarden.consent.tokens.TOKEN_INVALID`,
+        ``TOKEN_EXPIRED`` or ``TOKEN_REVOKED``. A suspended or deleted app still resolves:
+        what it may see is the policy's decision, made with the app's status.
+        """
+        if not token or len(token) > 512:
+            raise AuthError(TOKEN_INVALID)
+        t = _tokens
+        stmt = (
+            select(
+                t.c.id,
+                t.c.person_id,
+                t.c.scope,
+                t.c.issued_at,
+                t.c.expires_at,
+                t.c.revoked_at,
+                t.c.issued_by,
+                *_app_columns("app_"),
+            )
+            .join(_apps, _apps.c.id == t.c.app_id)
+            .where(t.c.token_hash == hash_token(token))
+        )
+        row = self._run(lambda conn: conn.execute(stmt).first())
+        if row is None:
+            raise AuthError(TOKEN_INVALID)
+        m = row._mapping
+        if m["revoked_at"] is not None:
+            raise AuthError(TOKEN_REVOKED)
+        expires_at = as_utc(m["expires_at"])
+        if expires_at <= self.clock.now():
+            raise AuthError(TOKEN_EXPIRED)
+        return TokenInfo(
+            token_id=int(m["id"]),
+            app=_app_info(m, "app_"),
+            person_id=PersonId(int(m["person_id"])),
+            scope=split_permissions(m["scope"]),
+            issued_at=as_utc(m["issued_at"]),
+            expires_at=expires_at,
+            issued_by=m["issued_by"],
+        )
+
+    def revoke_token(self, token: str) -> None:
+        """Revoke ``token``; an unknown or already revoked token is silently ignored
+        (RFC 7009 §2.2: the answer must not reveal whether it existed)."""
+        stmt = (
+            update(_tokens)
+            .where(_tokens.c.token_hash == hash_token(token), _tokens.c.revoked_at.is_(None))
+            .values(revoked_at=self.clock.now())
+        )
+        self._run(lambda conn: conn.execute(stmt), write=True)
+
+    def revoke_family(self, family: str) -> int:
+        """Revoke every live token of an OAuth code or refresh family; returns how many."""
+        stmt = (
+            update(_tokens)
+            .where(_tokens.c.family == family, _tokens.c.revoked_at.is_(None))
+            .values(revoked_at=self.clock.now())
+        )
+        return int(self._run(lambda conn: conn.execute(stmt).rowcount, write=True))
+
+    def revoke_tokens_of(self, app: AppId, person: PersonId | None = None) -> int:
+        """Revoke live tokens of ``app`` (of one person, or of everyone); returns how many."""
+        stmt = update(_tokens).where(_tokens.c.app_id == int(app), _tokens.c.revoked_at.is_(None))
+        if person is not None:
+            stmt = stmt.where(_tokens.c.person_id == int(person))
+        stmt = stmt.values(revoked_at=self.clock.now())
+        return int(self._run(lambda conn: conn.execute(stmt).rowcount, write=True))
+
+    def owner_state(self, token: TokenInfo) -> OwnerState:
+        """What the policy needs about the token owner's consent, in one query.
+
+        ``granted`` is the authorization's grants that the token also carries, minus the
+        declined ones: a token never grants more than the person currently consents to.
+        """
+        app_id, person_id = int(token.app.id), int(token.person_id)
+        a = _auths
+        cols: list[Any] = [
+            _people.c.platform_enabled,
+            a.c.granted,
+            a.c.declined,
+            a.c.last_used_at,
+            a.c.removed_at,
+        ]
+        if self._roles_table_exists():
+            cols.append(
+                exists()
+                .where(_roles.c.app_id == app_id, _roles.c.person_id == person_id)
+                .label("has_role")
+            )
+        else:
+            cols.append(literal(False).label("has_role"))
+        stmt = (
+            select(*cols)
+            .select_from(_people)
+            .outerjoin(a, and_(a.c.person_id == _people.c.id, a.c.app_id == app_id))
+            .where(_people.c.id == person_id)
+        )
+        row = self._run(lambda conn: conn.execute(stmt).first())
+        if row is None:  # the person is gone: nothing is granted
+            return OwnerState(
+                frozenset(), frozenset(), token.app.approved_permissions, False, None, False, False
+            )
+        m = row._mapping
+        removed = m["removed_at"] is not None
+        declined = split_permissions(m["declined"])
+        granted = frozenset() if removed else (split_permissions(m["granted"]) - declined)
+        last_used = m["last_used_at"]
+        return OwnerState(
+            granted=granted & token.scope,
+            declined=declined,
+            approved_permissions=token.app.approved_permissions,
+            owner_has_role=bool(m["has_role"]),
+            last_used_at=None if last_used is None else as_utc(last_used),
+            removed=removed,
+            platform_enabled=bool(m["platform_enabled"]),
+        )
+
+    # --- app-scoped ids ------------------------------------------------------------------
+
+    def _scoping_key(self, app: AppId) -> str:
+        key = self._scoping_keys.get(int(app))
+        if key is None:
+            row = self._run(
+                lambda conn: conn.execute(
+                    select(_apps.c.scoping_key).where(_apps.c.id == int(app))
+                ).first()
+            )
+            if row is None:
+                raise NotFound(f"no app {int(app)}")
+            key = str(row[0])
+            self._scoping_keys[int(app)] = key
+        return key
+
+    def scoped_id(self, app: AppId, person: PersonId) -> ScopedId:
+        """The id ``app`` knows ``person`` by, recorded so the app can address it later."""
+        return self.scoped_ids(app, [person])[PersonId(int(person))]
+
+    def scoped_ids(self, app: AppId, people: Sequence[PersonId]) -> dict[PersonId, ScopedId]:
+        """Scoped ids of a page of people, recorded with one INSERT that skips known ones."""
+        key = self._scoping_key(app)
+        out = {PersonId(int(p)): scoped_id_for(key, PersonId(int(p))) for p in people}
+        with self._lock:
+            fresh = [p for p in out if (int(app), int(p)) not in self._recorded]
+        if not fresh:
+            return out
+        rows = [{"app_id": int(app), "scoped_id": out[p], "person_id": int(p)} for p in fresh]
+
+        def work(conn: Any) -> None:
+            dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+            for i in range(0, len(rows), _SCOPED_CHUNK):
+                stmt = dialect.insert(_scoped).values(rows[i : i + _SCOPED_CHUNK])
+                conn.execute(stmt.on_conflict_do_nothing())
+
+        try:
+            self._run(work, write=True)
+        except IntegrityViolation as exc:
+            raise NotFound("cannot give a scoped id for an unknown person") from exc
+        with self._lock:
+            if len(self._recorded) + len(fresh) > _RECORDED_CAP:
+                self._recorded.clear()
+            self._recorded.update((int(app), int(p)) for p in fresh)
+        return out
+
+    def resolve_scoped_id(self, app: AppId, scoped: str) -> PersonId | None:
+        """The person behind an id ``app`` was given, or None if it was never given."""
+        if not isinstance(scoped, str) or not looks_like_scoped_id(scoped):
+            return None
+        stmt = select(_scoped.c.person_id).where(
+            _scoped.c.app_id == int(app), _scoped.c.scoped_id == scoped
+        )
+        found = self._run(lambda conn: conn.execute(stmt).scalar_one_or_none())
+        return None if found is None else PersonId(int(found))
+
+
+def token_lifetime_left(token: TokenInfo, now: datetime) -> timedelta:
+    """How long ``token`` stays valid after ``now`` (zero or negative once expired)."""
+    return token.expires_at - now
+
+
+__all__ = [
+    "APP_MODES",
+    "APP_STATUSES",
+    "DEFAULT_TOKEN_TTL",
+    "SqlConsentService",
+    "check_permissions",
+    "join_permissions",
+    "split_permissions",
+    "token_lifetime_left",
+]
