@@ -1,0 +1,130 @@
+"""The ASGI application: the versioned Graph API, with the ledger, OAuth, developer-platform
+and page routers mounted when their modules are present.
+
+``create_app`` wires the store, the consent service, the disclosure ledger and the policy into
+a :class:`~graphwarden.api.reader.GraphReader`, and refuses to start on a database that is
+not migrated to exactly this code's schema. ``app_from_env`` is the uvicorn factory
+(``graphwarden.api.app:app_from_env``, ``factory=True``) used by ``graphwarden serve``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from graphwarden import __version__
+from graphwarden.api.cursors import CursorCodec
+from graphwarden.api.graph_routes import router as graph_router
+from graphwarden.api.handlers import install_error_handlers
+from graphwarden.api.middleware import RequestIdMiddleware
+from graphwarden.api.reader import GraphReader
+from graphwarden.core.clock import Clock, SystemClock
+from graphwarden.core.config import Settings, get_settings
+from graphwarden.core.db import check_schema, create_store_engine
+from graphwarden.ledger.interfaces import DisclosureLedger
+
+log = logging.getLogger("graphwarden.api")
+
+CURSOR_KEY_FILE = "cursor-key.hex"
+
+#: routers mounted before the Graph API's catch-all ``/{version}/{id}`` routes, when present
+_ROUTERS: tuple[str, ...] = (
+    "graphwarden.api.ledger_routes",
+    "graphwarden.api.oauth_routes",
+    "graphwarden.api.platform_routes",
+    "graphwarden.web.routes",
+)
+
+
+def _optional_router(module_name: str) -> Any | None:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:  # not shipped (yet); anything else is a real error
+            return None
+        raise
+    return getattr(module, "router", None)
+
+
+def create_app(
+    *,
+    engine: Engine | None = None,
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    ledger: DisclosureLedger | None = None,
+    enforcement: bool = True,
+) -> FastAPI:
+    """The Graph API application.
+
+    ``enforcement=False`` turns the policy and the ledger off. It exists only so that
+    ``benchmarks/bench_api.py`` can measure what enforcement costs; no setting, variable or
+    command enables it.
+    """
+    settings = settings or get_settings()
+    engine = engine if engine is not None else create_store_engine(settings.database_url)
+    check_schema(engine)
+    clock = clock or SystemClock()
+
+    from graphwarden.consent.services import SqlConsentService
+    from graphwarden.graph.store import SqlGraphStore
+
+    store = SqlGraphStore(engine)
+    consent = SqlConsentService(engine, clock)
+    if enforcement and ledger is None:
+        from graphwarden.ledger.service import SqlDisclosureLedger
+        from graphwarden.ledger.signing import LedgerSigner
+
+        ledger = SqlDisclosureLedger(engine, LedgerSigner.load_or_create(settings.data_dir), clock)
+    if not enforcement:
+        log.warning("Graph API created with enforcement OFF (benchmark only): no policy, no ledger")
+    reader = GraphReader(
+        store=store,
+        consent=consent,
+        ledger=ledger if enforcement else None,
+        clock=clock,
+        cursors=CursorCodec.from_key_file(settings.data_dir / CURSOR_KEY_FILE),
+        enforcement=enforcement,
+    )
+
+    app = FastAPI(
+        title="graphwarden Graph API",
+        version=__version__,
+        description="The versioned Graph API (v1.0, v2.0, v3.0): every field that leaves is "
+        "decided by one policy and recorded in the disclosure ledger first.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.clock = clock
+    app.state.store = store
+    app.state.consent = consent
+    app.state.ledger = ledger
+    app.state.reader = reader
+    app.state.enforcement = enforcement
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for module_name in _ROUTERS:
+        router = _optional_router(module_name)
+        if router is not None:
+            app.include_router(router)
+    app.include_router(graph_router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The application as ``graphwarden serve`` runs it: settings from the environment,
+    enforcement always on."""
+    return create_app(settings=get_settings())
+
+
+__all__ = ["CURSOR_KEY_FILE", "app_from_env", "create_app"]

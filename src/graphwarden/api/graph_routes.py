@@ -1,0 +1,151 @@
+"""The versioned Graph API routes: a thin HTTP adapter over :class:`GraphReader`.
+
+``GET /{version}/me``, ``/{version}/{id}``, ``/{version}/{id}/friends``,
+``/{version}/{id}/likes``, ``/{version}/me/permissions`` and
+``DELETE /{version}/me/permissions[/{permission}]``. Versions are ``v1.0``, ``v2.0`` and
+``v3.0``; anything else is "Unknown path components" (code 100, subcode 2500).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from graphwarden.api.access import Caller, pick_token
+from graphwarden.api.errors import invalid_parameter, unknown_path
+from graphwarden.api.fields import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
+from graphwarden.api.middleware import request_id_of
+from graphwarden.api.reader import GraphReader, LinkBuilder, PageRequest
+from graphwarden.core.types import API_VERSIONS, ApiVersion
+
+router = APIRouter(tags=["Graph API"])
+
+Fields = Annotated[
+    str | None,
+    Query(description="Selection, e.g. `id,name,friends.limit(5){name,birthday}`"),
+]
+AccessToken = Annotated[str | None, Query(description="The access token (or use a header)")]
+Authorization = Annotated[
+    str | None, Header(description="`Bearer <access token>`", include_in_schema=True)
+]
+Limit = Annotated[str | None, Query(description=f"Page size, {MIN_LIMIT}..{MAX_LIMIT}")]
+Cursor = Annotated[str | None, Query(description="A cursor from `paging.cursors`")]
+
+
+def _reader(request: Request) -> GraphReader:
+    reader: GraphReader = request.app.state.reader
+    return reader
+
+
+def _version(request: Request, version: str) -> ApiVersion:
+    if version not in API_VERSIONS:
+        raise unknown_path(request.url.path)
+    return version  # type: ignore[return-value]
+
+
+def _caller(
+    request: Request, version: str, access_token: str | None, authorization: str | None
+) -> Caller:
+    path_version = _version(request, version)
+    token = pick_token(access_token, authorization)
+    return _reader(request).authenticate(token, path_version, request_id_of(request.scope))
+
+
+def _links(request: Request) -> LinkBuilder:
+    base = str(request.base_url).rstrip("/")
+
+    def build(path: str, params: Mapping[str, str]) -> str:
+        return f"{base}{path}?{urlencode(params)}"
+
+    return build
+
+
+def _limit(value: str | None) -> int:
+    if value is None or value == "":
+        return DEFAULT_LIMIT
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise invalid_parameter(f"limit must be a whole number between {MIN_LIMIT} and {MAX_LIMIT}")
+    limit = int(text)
+    if not MIN_LIMIT <= limit <= MAX_LIMIT:
+        raise invalid_parameter(f"limit must be between {MIN_LIMIT} and {MAX_LIMIT}, got {limit}")
+    return limit
+
+
+@router.get("/{version}/{target}/permissions", summary="Permissions the user granted or declined")
+def read_permissions(
+    request: Request,
+    version: str,
+    target: str,
+    access_token: AccessToken = None,
+    authorization: Authorization = None,
+) -> JSONResponse:
+    caller = _caller(request, version, access_token, authorization)
+    return JSONResponse(_reader(request).permissions(caller, target))
+
+
+@router.delete("/{version}/{target}/permissions", summary="Remove the app (revoke everything)")
+def remove_app(
+    request: Request,
+    version: str,
+    target: str,
+    access_token: AccessToken = None,
+    authorization: Authorization = None,
+) -> JSONResponse:
+    caller = _caller(request, version, access_token, authorization)
+    return JSONResponse(_reader(request).revoke(caller, target, None))
+
+
+@router.delete("/{version}/{target}/permissions/{permission}", summary="Revoke one permission")
+def revoke_permission(
+    request: Request,
+    version: str,
+    target: str,
+    permission: str,
+    access_token: AccessToken = None,
+    authorization: Authorization = None,
+) -> JSONResponse:
+    caller = _caller(request, version, access_token, authorization)
+    return JSONResponse(_reader(request).revoke(caller, target, permission))
+
+
+@router.get("/{version}/{target}/{edge}", summary="An edge of a person: friends or likes")
+def read_edge(
+    request: Request,
+    version: str,
+    target: str,
+    edge: str,
+    fields: Fields = None,
+    limit: Limit = None,
+    after: Cursor = None,
+    before: Cursor = None,
+    access_token: AccessToken = None,
+    authorization: Authorization = None,
+) -> JSONResponse:
+    _version(request, version)
+    if edge not in ("friends", "likes"):
+        raise unknown_path(request.url.path)
+    page = PageRequest(limit=_limit(limit), after=after, before=before)
+    caller = _caller(request, version, access_token, authorization)
+    body = _reader(request).edge(caller, target, edge, fields, page, _links(request))
+    return JSONResponse(body)
+
+
+@router.get("/{version}/{target}", summary="A person: the token's user (`me`) or an id")
+def read_node(
+    request: Request,
+    version: str,
+    target: str,
+    fields: Fields = None,
+    access_token: AccessToken = None,
+    authorization: Authorization = None,
+) -> JSONResponse:
+    caller = _caller(request, version, access_token, authorization)
+    return JSONResponse(_reader(request).node(caller, target, fields, _links(request)))
+
+
+__all__ = ["router"]

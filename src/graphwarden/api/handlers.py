@@ -1,0 +1,79 @@
+"""Exception handlers: everything the Graph API answers in error is a Graph API error object.
+
+FastAPI's own 422 (validation), Starlette's 404/405 and graphwarden's exception tree all
+become ``{"error": {...}}`` with a JSON content type and a 4xx status; bad input never
+answers 5xx. Unexpected exceptions are left to :class:`RequestIdMiddleware`, which logs them
+and answers error 1 / HTTP 500 without detail.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from graphwarden.api.errors import (
+    GraphApiError,
+    from_domain,
+    invalid_parameter,
+    method_not_allowed,
+    unknown_path,
+)
+from graphwarden.api.middleware import request_id_of
+from graphwarden.core.errors import GraphwardenError
+
+
+def error_response(request: Request, error: GraphApiError) -> JSONResponse:
+    """The JSON response of ``error`` for ``request``."""
+    headers = {}
+    if error.code == 190:
+        # RFC 6750 §3: say which scheme and why, even though the status is the Graph API's 400
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return JSONResponse(
+        error.body(request_id_of(request.scope)), status_code=error.status, headers=headers
+    )
+
+
+async def _graph_api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GraphApiError)
+    return error_response(request, exc)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GraphwardenError)
+    return error_response(request, from_domain(exc))
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    where = "request"
+    errors = exc.errors()
+    if errors:
+        loc = errors[0].get("loc") or ()
+        where = str(loc[-1]) if loc else where
+    return error_response(request, invalid_parameter(f"Invalid parameter ({where[:60]})"))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        return error_response(request, method_not_allowed(request.method))
+    if exc.status_code == 404:
+        return error_response(request, unknown_path(request.url.path))
+    if 400 <= exc.status_code < 500:
+        error = invalid_parameter(str(exc.detail)[:200])
+        error.status = exc.status_code
+        return error_response(request, error)
+    return error_response(request, from_domain(GraphwardenError(str(exc.detail))))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error of ``app`` as a Graph API error object."""
+    app.add_exception_handler(GraphApiError, _graph_api_error)
+    app.add_exception_handler(GraphwardenError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+__all__ = ["error_response", "install_error_handlers"]
