@@ -1,0 +1,100 @@
+"""The OAuth 2.0 endpoints apps call: token, revocation, introspection, server metadata.
+
+Every answer is JSON in RFC 6749 §5.2 form (``error``, ``error_description``) with
+``Cache-Control: no-store``; malformed input is a 400, never a traceback or a 500. The
+consent screen (``/oauth/authorize``) is a page and lives in ``web/routes.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from graphwarden.consent.oauth import OAuthComponents, OAuthHttpRequest, OAuthResponse
+from graphwarden.consent.rfc8414 import server_metadata
+from graphwarden.core.errors import ConfigError, GraphwardenError
+
+router = APIRouter()
+
+_MAX_FORM_FIELDS = 50
+
+
+def _oauth(request: Request) -> OAuthComponents:
+    components = getattr(request.app.state, "oauth", None)
+    if not isinstance(components, OAuthComponents):
+        raise ConfigError("app.state.oauth is not set: build it with consent.oauth.build_oauth")
+    return components
+
+
+def _error(status: int, error: str, description: str) -> Response:
+    return JSONResponse(
+        {"error": error, "error_description": description},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def _plain(request: Request, issuer: str) -> OAuthHttpRequest | Response:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        # RFC 6749 §3.2: token requests are form-encoded
+        return _error(400, "invalid_request", "send application/x-www-form-urlencoded")
+    try:
+        data = await request.form(max_fields=_MAX_FORM_FIELDS, max_files=0)
+    except Exception:  # a malformed body is the client's error, never a 500
+        return _error(400, "invalid_request", "the request body could not be parsed")
+    form = [(k, v) for k, v in data.multi_items() if isinstance(v, str)]
+    query = request.url.query
+    return OAuthHttpRequest(
+        method=request.method,
+        url=issuer + request.url.path + (f"?{query}" if query else ""),
+        headers=request.headers,
+        query=list(request.query_params.multi_items()),
+        form=form,
+    )
+
+
+def _response(result: OAuthResponse) -> Response:
+    return Response(content=result.body, status_code=result.status, headers=dict(result.headers))
+
+
+async def _answer(request: Request, work: Any) -> Response:
+    components = _oauth(request)
+    plain = await _plain(request, components.issuer)
+    if isinstance(plain, Response):
+        return plain
+    try:
+        result: OAuthResponse = await run_in_threadpool(work, components, plain)
+    except GraphwardenError as exc:
+        return _error(503, "temporarily_unavailable", type(exc).__name__)
+    return _response(result)
+
+
+@router.post("/oauth/token")
+async def token(request: Request) -> Response:
+    """RFC 6749 §3.2: exchange a code (with its PKCE verifier) or a refresh token."""
+    return await _answer(request, lambda c, p: c.server.token_response(p))
+
+
+@router.post("/oauth/revoke")
+async def revoke(request: Request) -> Response:
+    """RFC 7009: revoke an access or refresh token; 200 even for unknown tokens."""
+    return await _answer(request, lambda c, p: c.server.endpoint_response("revocation", p))
+
+
+@router.post("/oauth/introspect")
+async def introspect(request: Request) -> Response:
+    """RFC 7662: the app itself, authenticated, asks whether its token is active."""
+    return await _answer(request, lambda c, p: c.server.endpoint_response("introspection", p))
+
+
+@router.get("/.well-known/oauth-authorization-server")
+async def metadata(request: Request) -> Response:
+    """RFC 8414 authorization server metadata."""
+    return JSONResponse(server_metadata(_oauth(request).issuer))
+
+
+__all__ = ["router"]
