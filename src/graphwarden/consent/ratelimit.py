@@ -21,12 +21,18 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerSecond
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
+from graphwarden.consent.models import Authorization
 from graphwarden.core.errors import ConfigError, InvalidInput, RateLimited
 
 #: Graph API error codes for an exceeded app budget and an exceeded token (user) budget
@@ -225,9 +231,44 @@ def graph_error_code(error: RateLimited) -> int:
     return USER_LIMIT_CODE if error.scope == "user" else APP_LIMIT_CODE
 
 
+class ActiveUsers:
+    """Daily active users per app (people who used it in the last day, not removed), counted
+    from ``authorizations`` and cached for ``ttl_s`` so the count costs one query a minute."""
+
+    def __init__(self, engine: Engine, *, ttl_s: float = 60.0, window: timedelta | None = None):
+        self._engine = engine
+        self._ttl = ttl_s
+        self._window = window or timedelta(days=1)
+        self._cache: dict[int, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def count(self, app_id: int, now: datetime) -> int:
+        """The app's active users at ``now`` (at least 1: a budget is never zero)."""
+        tick = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(app_id)
+            if hit is not None and tick - hit[0] < self._ttl:
+                return hit[1]
+        with Session(self._engine) as session:
+            n = session.scalar(
+                select(func.count())
+                .select_from(Authorization)
+                .where(
+                    Authorization.app_id == app_id,
+                    Authorization.removed_at.is_(None),
+                    Authorization.last_used_at >= now - self._window,
+                )
+            )
+        value = max(1, int(n or 0))
+        with self._lock:
+            self._cache[app_id] = (tick, value)
+        return value
+
+
 __all__ = [
     "APP_LIMIT_CODE",
     "USER_LIMIT_CODE",
+    "ActiveUsers",
     "RateLimitConfig",
     "RateLimiter",
     "UsageReport",

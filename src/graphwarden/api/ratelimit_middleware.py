@@ -1,0 +1,111 @@
+"""Rate limits at the Graph API's edge.
+
+Wiring (``api/app.py``)::
+
+    from graphwarden.api.ratelimit_middleware import install_rate_limits
+    install_rate_limits(app, settings, engine, clock)     # once, in create_app
+
+and in the Graph API, right after the access token resolved and before any work::
+
+    from graphwarden.api.ratelimit_middleware import enforce_rate_limit
+    enforce_rate_limit(request, app_id=token.app.id, token_id=token.token_id)
+
+:func:`enforce_rate_limit` raises ``RateLimited`` (``api.errors.from_domain`` turns it into
+Graph API error 4 or 17, HTTP 429) or records the usage; :class:`AppUsageMiddleware` then adds
+the ``X-App-Usage`` header to the response. With ``GRAPHWARDEN_REDIS_URL`` set every worker
+counts in the same Redis, so the budget is shared.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import FastAPI, Request
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graphwarden.consent.ratelimit import (
+    ActiveUsers,
+    RateLimitConfig,
+    RateLimiter,
+    UsageReport,
+    usage_header,
+)
+from graphwarden.core.clock import Clock, SystemClock
+from graphwarden.core.config import Settings
+
+APP_USAGE_HEADER = "X-App-Usage"
+_STATE_KEY = "app_usage"
+
+
+class AppUsageMiddleware:
+    """Adds ``X-App-Usage`` to a response whose request was counted by the rate limiter."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_usage(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                report = scope.get("state", {}).get(_STATE_KEY)
+                if isinstance(report, UsageReport):
+                    headers = list(message.get("headers", []))
+                    headers.append(
+                        (APP_USAGE_HEADER.lower().encode(), usage_header(report).encode())
+                    )
+                    message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_usage)
+
+
+def install_rate_limits(
+    app: FastAPI,
+    settings: Settings,
+    engine: Engine,
+    clock: Clock | None = None,
+    *,
+    config: RateLimitConfig | None = None,
+    limiter: RateLimiter | None = None,
+) -> RateLimiter:
+    """Attach a limiter (Redis when configured, else memory) and the usage header."""
+    limiter = limiter or RateLimiter.from_url(settings.redis_url, config)
+    app.state.rate_limiter = limiter
+    app.state.active_users = ActiveUsers(engine)
+    app.state.rate_clock = clock or SystemClock()
+    app.add_middleware(AppUsageMiddleware)
+    return limiter
+
+
+def enforce_rate_limit(
+    request: Request,
+    *,
+    app_id: int,
+    token_id: int | str,
+    active_users: int | None = None,
+    now: datetime | None = None,
+) -> UsageReport | None:
+    """Count this call against the app's and the token's budgets; raise ``RateLimited`` past
+    either. Returns None (and counts nothing) when rate limits are not installed."""
+    state = request.app.state
+    limiter: RateLimiter | None = getattr(state, "rate_limiter", None)
+    if limiter is None:
+        return None
+    if active_users is None:
+        when = now or state.rate_clock.now()
+        active_users = state.active_users.count(app_id, when)
+    report = limiter.hit(app_id, token_id, active_users)
+    setattr(request.state, _STATE_KEY, report)
+    return report
+
+
+__all__ = [
+    "APP_USAGE_HEADER",
+    "AppUsageMiddleware",
+    "enforce_rate_limit",
+    "install_rate_limits",
+]
