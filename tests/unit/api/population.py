@@ -9,15 +9,20 @@ they have the platform on, and they have a birthday.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine
+import httpx
+from sqlalchemy import Engine, text
 
 from graphwarden.consent.services import SqlConsentService
 from graphwarden.core.clock import ManualClock
+from graphwarden.core.config import Settings
 from graphwarden.core.types import AppId, PageId, PersonId
 from graphwarden.graph.fields import AppsOthersUse, Audience
 from graphwarden.graph.interfaces import (
@@ -51,6 +56,10 @@ class World:
     v2_users_with_friends: set[PersonId] = field(default_factory=set)
     likes: dict[PersonId, list[PageId]] = field(default_factory=dict)
 
+    def listed_v1_friends(self) -> list[PersonId]:
+        """Friends a v1.0 friends listing shows: all but those who turned the platform off."""
+        return [f for f in self.friends if self.profiles[f].platform_enabled]
+
     def v1_birthday_visible(self, friend: PersonId) -> bool:
         """Independent expectation: does a v1.0 friends_birthday token see this birthday?"""
         profile, privacy = self.profiles[friend], self.privacy[friend]
@@ -83,7 +92,7 @@ def build_world(engine: Engine, clock: ManualClock, *, friends: int = 57, seed: 
             birthday=None if rng.random() < 0.1 else f"{year:04d}-{month:02d}-{day:02d}",
             email=f"p{pid}@example.org",
             hometown=rng.choice(("Lyon", "Osaka", "Lagos", None)),
-            platform_enabled=pid == OWNER or rng.random() > 0.05,
+            platform_enabled=pid in (OWNER, STRANGER) or rng.random() > 0.05,
         )
         audiences = default_audiences()
         audiences["birthday"] = rng.choice(list(Audience))
@@ -148,4 +157,63 @@ def birthday_on_wire(iso: str) -> str:
     return f"{month}/{day}/{year}"
 
 
-__all__ = ["OWNER", "START", "STRANGER", "World", "birthday_on_wire", "build_world"]
+class AsgiClient:
+    """A synchronous client for an ASGI app, in process (httpx over ``ASGITransport``).
+
+    Unexpected server exceptions become responses (as a real server would send them), so a
+    test sees the 500 a client would see rather than the exception.
+    """
+
+    def __init__(self, app: Any, base_url: str = "http://graph.test") -> None:
+        self._loop = asyncio.new_event_loop()
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self._client = httpx.AsyncClient(transport=transport, base_url=base_url)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return self._loop.run_until_complete(self._client.request(method, url, **kwargs))
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._client.aclose())
+        self._loop.close()
+
+
+def settings_for(url: str, data_dir: Path) -> Settings:
+    return Settings(database_url=url, data_dir=data_dir, redis_url=None, issuer="http://graph.test")
+
+
+def recorded_pairs(engine: Engine, request_id: str) -> set[tuple[int, str]]:
+    """(subject, field) pairs the ledger holds for ``request_id``."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT d.subject_id, d.field FROM disclosures d "
+                "JOIN disclosure_batches b ON b.id = d.batch_id WHERE b.request_id = :rid"
+            ),
+            {"rid": request_id},
+        ).all()
+    return {(int(s), str(f)) for s, f in rows}
+
+
+def disclosure_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT COUNT(*) FROM disclosures")).scalar_one())
+
+
+__all__ = [
+    "OWNER",
+    "START",
+    "STRANGER",
+    "AsgiClient",
+    "World",
+    "birthday_on_wire",
+    "build_world",
+    "disclosure_count",
+    "recorded_pairs",
+    "settings_for",
+]
