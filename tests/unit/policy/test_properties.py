@@ -78,7 +78,7 @@ def test_a_friends_field_under_v1_needs_twin_audience_and_switch(
         assert s.audiences[spec.index].name != "ONLY_ME"
 
 
-@settings(max_examples=150)
+@settings(max_examples=100)
 @given(contexts(), st.lists(st.tuples(subjects(), field_codes), min_size=1, max_size=40))
 def test_bulk_face_equals_per_request_face(
     c: AccessContext, cases: list[tuple[SubjectFacts, int]]
