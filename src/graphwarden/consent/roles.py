@@ -1,4 +1,5 @@
-"""Roles on an app (admin, developer, tester) and who may authorize an app.
+"""Roles on an app (admin, developer, tester), who may authorize an app, and the controls an
+app's admins hold over it: its mode (development or live) and its secret.
 
 In development mode only role holders may authorize an app; role holders may also be granted
 permissions that still wait for App Review (see :mod:`graphwarden.consent.review`). An app's
@@ -18,6 +19,7 @@ from graphwarden.consent.admin_log import record_action
 from graphwarden.consent.interfaces import AppInfo
 from graphwarden.consent.models import App
 from graphwarden.consent.platform_models import AppRole
+from graphwarden.consent.tokens import hash_app_secret, new_app_secret
 from graphwarden.core.clock import Clock, SystemClock, as_utc
 from graphwarden.core.errors import IntegrityViolation, InvalidInput, NotFound
 from graphwarden.core.types import AppId, PersonId
@@ -25,6 +27,7 @@ from graphwarden.graph.models import Person
 
 RoleName = Literal["admin", "developer", "tester"]
 ROLES: tuple[RoleName, ...] = ("admin", "developer", "tester")
+APP_MODES = ("development", "live")
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +198,56 @@ def can_authorize(engine: Engine, app: AppInfo, person: int) -> bool:
     return has_role(engine, app.id, person)
 
 
+def rotate_app_secret(engine: Engine, app_id: int, *, by: str, clock: Clock | None = None) -> str:
+    """Replace ``app_id``'s secret and return the new one; shown this once, stored hashed.
+
+    The old secret stops working at once. Logged as ``app:secret:rotate`` naming ``by``.
+    """
+    clock = clock or SystemClock()
+    secret = new_app_secret()
+    with Session(engine) as session, session.begin():
+        app = session.get(App, app_id)
+        if app is None or app.status == "deleted":
+            raise NotFound(f"no app {app_id}")
+        app.secret_hash = hash_app_secret(secret)
+        record_action(
+            session,
+            admin=by,
+            action="app:secret:rotate",
+            target_type="app",
+            target_id=app_id,
+            target_label=app.name,
+            clock=clock,
+        )
+    return secret
+
+
+def set_mode(
+    engine: Engine, app_id: int, mode: str, *, by: str, clock: Clock | None = None
+) -> None:
+    """Put ``app_id`` in ``development`` (role holders only) or ``live`` mode, logged."""
+    clock = clock or SystemClock()
+    if mode not in APP_MODES:
+        raise InvalidInput(f"app mode must be one of {', '.join(APP_MODES)}, got {mode!r}")
+    with Session(engine) as session, session.begin():
+        app = session.get(App, app_id)
+        if app is None or app.status == "deleted":
+            raise NotFound(f"no app {app_id}")
+        previous, app.mode = app.mode, mode
+        record_action(
+            session,
+            admin=by,
+            action="app:mode:set",
+            target_type="app",
+            target_id=app_id,
+            target_label=app.name,
+            clock=clock,
+            detail={"mode": mode, "previous": previous},
+        )
+
+
 __all__ = [
+    "APP_MODES",
     "ROLES",
     "RoleHolder",
     "RoleName",
@@ -206,5 +258,7 @@ __all__ = [
     "remove_role",
     "role_holders",
     "role_of",
+    "rotate_app_secret",
+    "set_mode",
     "set_role",
 ]

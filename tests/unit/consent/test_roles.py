@@ -173,3 +173,33 @@ def test_admin_log_requires_admin_and_tag_grammar(sqlite_engine: Engine) -> None
             )
     with pytest.raises(InvalidInput):
         list_actions(sqlite_engine, limit=0)
+
+
+def test_secret_rotation_replaces_the_secret_and_is_logged(engine: Engine) -> None:
+    from graphwarden.consent.roles import rotate_app_secret
+    from graphwarden.consent.tokens import verify_app_secret_hash
+
+    app = add_app(engine)
+    first = rotate_app_secret(engine, app, by="Ann A (#1)")
+    second = rotate_app_secret(engine, app, by="Ann A (#1)")
+    assert first != second
+    with Session(engine) as session:
+        stored = session.get(App, app)
+        assert stored is not None
+        assert verify_app_secret_hash(stored.secret_hash, second)
+        assert not verify_app_secret_hash(stored.secret_hash, first)
+        assert second not in stored.secret_hash
+    assert list_actions(engine, limit=1)[0].action == "app:secret:rotate"
+    with pytest.raises(NotFound):
+        rotate_app_secret(engine, app + 9, by="x")
+
+
+def test_mode_change_is_logged(sqlite_engine: Engine) -> None:
+    from graphwarden.consent.roles import set_mode
+
+    app = add_app(sqlite_engine)
+    set_mode(sqlite_engine, app, "development", by="Ann A")
+    entry = list_actions(sqlite_engine, limit=1)[0]
+    assert entry.detail == {"mode": "development", "previous": "live"}
+    with pytest.raises(InvalidInput):
+        set_mode(sqlite_engine, app, "staging", by="Ann A")
