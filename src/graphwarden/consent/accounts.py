@@ -60,7 +60,8 @@ class AccountService:
         self._factory = factory
         self._clock = clock or SystemClock()
         self._demo_login = demo_login
-        self._hasher = hasher or PasswordHasher()
+        # OWASP's argon2id baseline (19 MiB, 2 passes), as for app secrets
+        self._hasher = hasher or PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
         # checked when the account does not exist, so that the miss costs what a hit costs
         self._dummy_hash = self._hasher.hash("graphwarden-no-such-account")
 

@@ -36,6 +36,7 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import (
     ClientMixin,
+    InvalidRequestError,
     JsonPayload,
     JsonRequest,
     OAuth2Payload,
@@ -246,6 +247,23 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 
     TOKEN_ENDPOINT_AUTH_METHODS = list(CLIENT_AUTH_METHODS)  # noqa: RUF012
     server: GraphwardenAuthorizationServer
+
+    @staticmethod
+    def validate_authorization_redirect_uri(request: Any, client: AppClient) -> str:
+        """Exact match against the registered URIs (RFC 9700 §4.1.3).
+
+        Authlib's version puts the presented URI in the error description; a URI carrying
+        control characters would make that description itself invalid, so the text is fixed.
+        """
+        presented = request.payload.redirect_uri
+        if presented:
+            if not client.check_redirect_uri(presented):
+                raise InvalidRequestError("redirect_uri is not registered for this app")
+            return str(presented)
+        default = client.get_default_redirect_uri()
+        if not default:
+            raise InvalidRequestError("Missing 'redirect_uri' in request.")
+        return default
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         user: ConsentedPerson = request.user

@@ -256,6 +256,11 @@ def _validate(
     server = components.server
     try:
         grant = server.get_consent_grant(request=plain, end_user=None)
+    except ValueError:
+        # Authlib refuses to build an error whose description would echo control characters
+        return None, error_page(
+            request, "This app's sign-in link is not valid", "invalid_request", 400
+        )
     except OAuth2Error as error:
         if error.redirect_uri:
             # the redirect URI was checked against the app's: safe to send the error there
