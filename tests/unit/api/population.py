@@ -40,9 +40,12 @@ STRANGER = PersonId(999)
 FIRST_NAMES = ("Ada", "Björn", "Chidi", "Dana", "Émile", "Farah", "Goro", "Hana", "Ines", "Jun")
 
 
-@dataclass
+@dataclass(repr=False)
 class World:
     """What a test needs to know about the population it runs against."""
+
+    def __repr__(self) -> str:  # short, so failure reports stay readable
+        return f"World(owner={self.owner}, friends={len(self.friends)})"
 
     owner: PersonId
     friends: list[PersonId]
