@@ -13,9 +13,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from graphwarden.consent.oauth import OAuthComponents, OAuthHttpRequest, OAuthResponse
+from graphwarden.consent.oauth import (
+    OAuthComponents,
+    OAuthHttpRequest,
+    OAuthResponse,
+    oauth_components,
+)
 from graphwarden.consent.rfc8414 import server_metadata
-from graphwarden.core.errors import ConfigError, GraphwardenError
+from graphwarden.core.errors import GraphwardenError
 
 router = APIRouter()
 
@@ -23,10 +28,7 @@ _MAX_FORM_FIELDS = 50
 
 
 def _oauth(request: Request) -> OAuthComponents:
-    components = getattr(request.app.state, "oauth", None)
-    if not isinstance(components, OAuthComponents):
-        raise ConfigError("app.state.oauth is not set: build it with consent.oauth.build_oauth")
-    return components
+    return oauth_components(request.app.state)
 
 
 def _error(status: int, error: str, description: str) -> Response:

@@ -53,6 +53,7 @@ from graphwarden.consent.oauth_store import OAuthStore, StoredCode, StoredRefres
 from graphwarden.consent.rfc7636 import S256, RequiredS256Challenge
 from graphwarden.core.clock import Clock, SystemClock
 from graphwarden.core.db import session_factory
+from graphwarden.core.errors import ConfigError
 from graphwarden.core.types import AppId, PersonId
 
 #: lifetime of an access token issued by the OAuth server (seconds); refresh tokens last longer
@@ -532,6 +533,34 @@ def build_oauth(
     )
 
 
+def oauth_components(state: Any) -> OAuthComponents:
+    """The components on an application's ``state``, built on first use from the
+    composition root's ``state.consent``, ``state.engine``, ``state.settings`` and
+    ``state.clock`` when ``state.oauth`` was not set explicitly.
+
+    Demo sign-in follows ``GRAPHWARDEN_DEMO_LOGIN=1`` (off by default).
+    """
+    components = getattr(state, "oauth", None)
+    if isinstance(components, OAuthComponents):
+        return components
+    import os
+
+    consent = getattr(state, "consent", None)
+    engine = getattr(state, "engine", None)
+    settings = getattr(state, "settings", None)
+    if consent is None or engine is None or settings is None:
+        raise ConfigError("the application state lacks consent, engine or settings for OAuth")
+    components = build_oauth(
+        consent,
+        engine,
+        issuer=settings.issuer,
+        clock=getattr(state, "clock", None),
+        demo_login=os.environ.get("GRAPHWARDEN_DEMO_LOGIN", "") == "1",
+    )
+    state.oauth = components
+    return components
+
+
 __all__ = [
     "ACCESS_TOKEN_TTL",
     "AppClient",
@@ -541,5 +570,6 @@ __all__ = [
     "OAuthHttpRequest",
     "OAuthResponse",
     "build_oauth",
+    "oauth_components",
     "parse_scope",
 ]

@@ -23,9 +23,10 @@ from graphwarden.consent.oauth import (
     OAuthComponents,
     OAuthHttpRequest,
     OAuthResponse,
+    oauth_components,
 )
 from graphwarden.consent.oauth_store import new_family
-from graphwarden.core.errors import AuthError, ConfigError, GraphwardenError, PermissionDenied
+from graphwarden.core.errors import AuthError, GraphwardenError, PermissionDenied
 from graphwarden.core.types import AppId, PersonId
 from graphwarden.web.consent_screen import (
     NotAllowedToAuthorizeError,
@@ -35,6 +36,7 @@ from graphwarden.web.consent_screen import (
 )
 from graphwarden.web.session import (
     CSRF_FIELD,
+    SessionRoute,
     current_person,
     sign_in_admin,
     sign_in_person,
@@ -45,7 +47,7 @@ from graphwarden.web.session import (
     verify_csrf,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=SessionRoute)
 
 _NEXT = "next"
 _MAX_FORM_FIELDS = 200
@@ -53,10 +55,7 @@ _MAX_FORM_FIELDS = 200
 
 def oauth_of(request: Request) -> OAuthComponents:
     """The OAuth components the composition root put on ``app.state.oauth``."""
-    components = getattr(request.app.state, "oauth", None)
-    if not isinstance(components, OAuthComponents):
-        raise ConfigError("app.state.oauth is not set: build it with consent.oauth.build_oauth")
-    return components
+    return oauth_components(request.app.state)
 
 
 async def plain_request(request: Request, issuer: str) -> OAuthHttpRequest:

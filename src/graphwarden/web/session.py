@@ -20,16 +20,21 @@ What a page needs::
 from __future__ import annotations
 
 import hmac
+import json
 import os
 import secrets
+from base64 import b64decode, b64encode
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from starlette.middleware.sessions import SessionMiddleware
+from itsdangerous import BadSignature, TimestampSigner
+from starlette.middleware.sessions import Session, SessionMiddleware
 
 from graphwarden.core.config import Settings
 from graphwarden.core.errors import ConfigError, PermissionDenied
@@ -101,6 +106,56 @@ def install_sessions(app: FastAPI, settings: Settings, *, secret: str | None = N
         same_site="lax",
         https_only=settings.issuer.startswith("https://"),
     )
+
+
+class SessionRoute(APIRoute):
+    """A route that carries the signed-cookie session itself, for routers mounted on an
+    application without :func:`install_sessions`: ``APIRouter(route_class=SessionRoute)``.
+
+    Same cookie, same format and flags as the middleware (the two interoperate); when the
+    middleware is installed the route does nothing extra.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            if "session" in request.scope:
+                return await original(request)
+            signer, secure = _signer(request)
+            raw = request.cookies.get(SESSION_COOKIE)
+            data: dict[str, Any] = {}
+            if raw:
+                try:
+                    data = json.loads(b64decode(signer.unsign(raw, max_age=SESSION_MAX_AGE)))
+                except (BadSignature, ValueError):
+                    data = {}
+            session = Session(data if isinstance(data, dict) else {})
+            request.scope["session"] = session
+            response = await original(request)
+            if session.modified:
+                flags = "httponly; samesite=lax" + ("; secure" if secure else "")
+                if session:
+                    value = signer.sign(b64encode(json.dumps(session).encode())).decode()
+                    cookie = f"{SESSION_COOKIE}={value}; path=/; Max-Age={SESSION_MAX_AGE}; "
+                else:
+                    cookie = f"{SESSION_COOKIE}=null; path=/; Max-Age=0; "
+                response.headers.append("Set-Cookie", cookie + flags)
+            return response
+
+        return handler
+
+
+def _signer(request: Request) -> tuple[TimestampSigner, bool]:
+    state = request.app.state
+    cached = getattr(state, "session_signer", None)
+    settings: Settings | None = getattr(state, "settings", None)
+    if settings is None:
+        raise ConfigError("the application state has no settings for sessions")
+    if cached is None:
+        cached = TimestampSigner(load_session_secret(settings))
+        state.session_signer = cached
+    return cached, settings.issuer.startswith("https://")
 
 
 # --- session state --------------------------------------------------------------------------
@@ -217,6 +272,7 @@ __all__ = [
     "SESSION_MAX_AGE",
     "TEMPLATES_DIR",
     "AdminSession",
+    "SessionRoute",
     "csrf_token",
     "current_admin",
     "current_person",
