@@ -32,13 +32,25 @@ from graphwarden.graph.fields import N_FIELDS, Audience, Relation
 from graphwarden.policy.rules import MEMBER, evaluate, field_permissions, gate, reviewed
 from graphwarden.policy.tables import POLICIES, Rule, table
 
-#: one bit per permission, the same layout for every version (fits a uint32)
-PERMISSION_BITS: Final[dict[str, int]] = {
-    name: bit
-    for bit, name in enumerate(
-        dict.fromkeys(perm for t in POLICIES.values() for perm in (*t.permissions, *t.friend_twins))
-    )
-}
+
+def _permission_layout() -> dict[str, int]:
+    """One bit per permission, the same layout for every version (fits a uint32).
+
+    Each ``friends_*`` twin sits right above its ``user_*`` permission, so one shift brings
+    a field's own and twin bits down together (bits 0 and 1).
+    """
+    pairs = {base: twin for t in POLICIES.values() for twin, base in t.friend_twins.items()}
+    names: list[str] = []
+    for t in POLICIES.values():
+        for perm in t.permissions:
+            if perm not in names and perm not in pairs:
+                names.append(perm)
+    for base, twin in pairs.items():
+        names += [base, twin]
+    return {name: bit for bit, name in enumerate(names)}
+
+
+PERMISSION_BITS: Final[dict[str, int]] = _permission_layout()
 #: field code of the pseudo-field "listed in the owner's friends edge"
 MEMBER_FIELD: Final = MEMBER
 #: number of field codes the bulk face accepts (the catalogue plus ``MEMBER_FIELD``)
@@ -80,6 +92,8 @@ class BulkPolicy:
     #: per field code: bit of the own permission / twin (0 where none; the table ignores it)
     own_bit: U8Array
     twin_bit: U8Array
+    #: ``own_bit`` as uint32, the shift operand of the per-case mask path
+    own_bit32: npt.NDArray[np.uint32]
 
     @classmethod
     def for_version(cls, version: str) -> BulkPolicy:
@@ -172,40 +186,43 @@ class BulkPolicy:
             if mask.shape != (n,):
                 raise InvalidInput(f"owner_grant_mask must be a scalar or have shape ({n},)")
         active = None if active_scalar else np.asarray(data_access_active, dtype=np.bool_)
+        if active is not None and active.shape != (n,):
+            raise InvalidInput(f"data_access_active must be a scalar or have shape ({n},)")
 
+        # booleans viewed as bytes: no conversion pass
+        flags = [
+            (np.ascontiguousarray(a, dtype=np.bool_).view(np.uint8), shift)
+            for a, shift in (
+                (shares, 4),
+                (subject_platform, 5),
+                (uses_app, 6),
+                (subject_friends_grant, 7),
+            )
+        ]
         idx = np.empty(_CHUNK, dtype=np.uint32)
+        tmp32b = np.empty(_CHUNK, dtype=np.uint32)
         sub = np.empty(_CHUNK, dtype=np.uint8)
         tmp8 = np.empty(_CHUNK, dtype=np.uint8)
         tmp32 = np.empty(_CHUNK, dtype=np.uint32)
         for lo in range(0, n, _CHUNK):
             hi = min(n, lo + _CHUNK)
             k = hi - lo
-            s, t8, t32, ix = sub[:k], tmp8[:k], tmp32[:k], idx[:k]
+            s, t8, t32, t32b, ix = sub[:k], tmp8[:k], tmp32[:k], tmp32b[:k], idx[:k]
             f = field[lo:hi]
             # the subject byte, in uint8 arithmetic (bits 0-7)
             np.left_shift(audience[lo:hi], 2, out=s)
             np.bitwise_or(s, relation[lo:hi], out=s)
-            np.left_shift(shares[lo:hi], 4, out=t8, dtype=np.uint8)
-            np.bitwise_or(s, t8, out=s)
-            np.left_shift(subject_platform[lo:hi], 5, out=t8, dtype=np.uint8)
-            np.bitwise_or(s, t8, out=s)
-            np.left_shift(uses_app[lo:hi], 6, out=t8, dtype=np.uint8)
-            np.bitwise_or(s, t8, out=s)
-            np.left_shift(subject_friends_grant[lo:hi], 7, out=t8, dtype=np.uint8)
-            np.bitwise_or(s, t8, out=s)
+            for bits, shift in flags:
+                np.left_shift(bits[lo:hi], shift, out=t8)
+                np.bitwise_or(s, t8, out=s)
             np.take(base, f, out=ix)
             np.bitwise_or(ix, s, out=ix)
             if not mask_scalar:
-                mk = mask[lo:hi]
-                np.take(self.own_bit, f, out=t8)
-                np.right_shift(mk, t8, out=t32)
-                np.bitwise_and(t32, 1, out=t32)
+                # own bit and twin bit are adjacent (see PERMISSION_BITS): one shift each way
+                np.take(self.own_bit32, f, out=t32b)
+                np.right_shift(mask[lo:hi], t32b, out=t32)
+                np.bitwise_and(t32, 3, out=t32)
                 np.left_shift(t32, _OWN_G, out=t32)
-                np.bitwise_or(ix, t32, out=ix)
-                np.take(self.twin_bit, f, out=t8)
-                np.right_shift(mk, t8, out=t32)
-                np.bitwise_and(t32, 1, out=t32)
-                np.left_shift(t32, _TWIN_G, out=t32)
                 np.bitwise_or(ix, t32, out=ix)
             if active is not None:
                 np.left_shift(active[lo:hi], _ACTIVE, out=t32, dtype=np.uint32)
@@ -221,7 +238,7 @@ class BulkPolicy:
                 arr = np.asarray(flag, dtype=np.bool_)
                 if arr.shape != (n,):
                     raise InvalidInput(f"per-case flags must have shape ({n},)")
-                codes[~arr] = self.rule_codes[f"{self.version}/{rule}"]
+                codes[np.logical_not(arr)] = self.rule_codes[f"{self.version}/{rule}"]
         return self.allowed_by_code[codes], codes
 
 
@@ -250,6 +267,8 @@ def _compile(version: str) -> BulkPolicy:
         own, twin = field_permissions(version, code)
         own_bit[code] = PERMISSION_BITS[own] if own is not None else 0
         twin_bit[code] = PERMISSION_BITS[twin] if twin is not None else 0
+        if twin is not None and twin_bit[code] != own_bit[code] + 1:
+            raise AssertionError(f"{twin} must sit right above {own} in PERMISSION_BITS")
 
     lut = np.full(1 << 18, codes[f"{version}/self-no-permission"], dtype=np.uint8)
     # uncached: the compile pass would otherwise crowd the serving cache out
@@ -285,6 +304,7 @@ def _compile(version: str) -> BulkPolicy:
         allowed_by_code=np.array([r.allowed for r in rules], dtype=np.bool_),
         own_bit=own_bit,
         twin_bit=twin_bit,
+        own_bit32=own_bit.astype(np.uint32),
     )
 
 

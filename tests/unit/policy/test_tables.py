@@ -121,3 +121,9 @@ def test_permission_bits_fit_uint32() -> None:
     assert sorted(PERMISSION_BITS.values()) == list(range(len(PERMISSION_BITS)))
     assert len(PERMISSION_BITS) <= 32
     assert permission_mask(["email", "user_photos"]) == 1 << PERMISSION_BITS["email"]
+
+
+def test_friends_twins_sit_right_above_their_user_permission() -> None:
+    # the bulk face reads a field's own and twin bits with one shift
+    for twin, base in POLICIES["v1.0"].friend_twins.items():
+        assert PERMISSION_BITS[twin] == PERMISSION_BITS[base] + 1
