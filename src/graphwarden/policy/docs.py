@@ -7,6 +7,7 @@ file differs from the rendering.
 from __future__ import annotations
 
 from graphwarden.core.types import API_VERSIONS
+from graphwarden.policy.bulk import MEMBER_FIELD, PERMISSION_BITS
 from graphwarden.policy.tables import (
     POLICIES,
     PUBLIC_PROFILE,
@@ -115,11 +116,31 @@ def _version(t: PolicyTable) -> list[str]:
     return lines
 
 
+def _bulk() -> list[str]:
+    lines = [
+        "## Bulk face",
+        "",
+        "`BulkPolicy.for_version(v)` runs every case of the finite domain through the same",
+        "interpreter into a lookup table of rule codes (`rule_ids[code]` names the rule); a",
+        "decision is then a few bit operations and one gather. Field codes are `FieldSpec.index`,",
+        f'plus `MEMBER_FIELD = {MEMBER_FIELD}` for "listed in the owner\'s friends edge".',
+        "Owner grants and App Review approvals are bitmasks (uint32) in this layout, the same",
+        "for every version; each `friends_*` twin sits right above its `user_*` permission:",
+        "",
+        "| bit | permission |",
+        "|---|---|",
+    ]
+    lines += [f"| {bit} | `{perm}` |" for perm, bit in PERMISSION_BITS.items()]
+    lines.append("")
+    return lines
+
+
 def render() -> str:
     """The Markdown text of ``docs/policy.md``."""
     lines = [_INTRO, *_permissions_overview()]
     for version in API_VERSIONS:
         lines += _version(POLICIES[version])
+    lines += _bulk()
     return "\n".join(lines)
 
 
