@@ -207,7 +207,8 @@ def request_deletion(
 
 def backoff(attempts: int) -> timedelta:
     """Delay before the next try after ``attempts`` failed ones: 30 s doubling, capped at 6 h."""
-    return min(MAX_DELAY, BASE_DELAY * (2 ** max(0, attempts - 1)))
+    delay: timedelta = BASE_DELAY * (2 ** max(0, attempts - 1))
+    return min(MAX_DELAY, delay)
 
 
 # --- delivery -----------------------------------------------------------------------------

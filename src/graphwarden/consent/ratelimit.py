@@ -113,7 +113,10 @@ def storage_for(redis_url: str | None) -> Storage:
         return MemoryStorage()
     if not redis_url.startswith(("redis://", "rediss://")):
         raise ConfigError("GRAPHWARDEN_REDIS_URL must start with redis:// or rediss://")
-    return storage_from_string(redis_url)
+    storage = storage_from_string(redis_url)
+    if not isinstance(storage, Storage):  # pragma: no cover - only the async variant differs
+        raise ConfigError("GRAPHWARDEN_REDIS_URL names an async storage")
+    return storage
 
 
 class RateLimiter:

@@ -45,7 +45,7 @@ def parse_role(value: str) -> RoleName:
     role = value.strip().lower()
     if role not in ROLES:
         raise InvalidInput(f"unknown role {value!r}: expected one of {', '.join(ROLES)}")
-    return cast(RoleName, role)
+    return role
 
 
 def has_role(engine: Engine, app_id: int, person_id: int) -> bool:
