@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from graphwarden.core.errors import InvalidInput
 from graphwarden.graph.fields import N_FIELDS, Audience, Relation
+from graphwarden.policy.context import AccessContext
 from graphwarden.policy.rules import MEMBER, evaluate, field_permissions, gate, reviewed
 from graphwarden.policy.tables import POLICIES, Rule, table
 
@@ -74,6 +75,24 @@ def permission_mask(perms: Iterable[str]) -> int:
         if bit is not None:
             mask |= 1 << bit
     return mask
+
+
+def context_arguments(ctx: AccessContext) -> dict[str, Any]:
+    """The token-level keyword arguments of :meth:`BulkPolicy.decide` for one context.
+
+    >>> ctx = AccessContext("v1.0", "active", True, frozenset({"email"}))
+    >>> context_arguments(ctx)["owner_grant_mask"]
+    2
+    """
+    return {
+        "owner_grant_mask": permission_mask(ctx.owner_granted),
+        "app_status": ctx.app_status,
+        "approved_mask": permission_mask(ctx.approved_permissions),
+        "owner_has_role": ctx.owner_has_role,
+        "token_active": ctx.token_active,
+        "owner_authorized": ctx.owner_authorized,
+        "data_access_active": ctx.data_access_active,
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -313,5 +332,6 @@ __all__ = [
     "N_FIELD_CODES",
     "PERMISSION_BITS",
     "BulkPolicy",
+    "context_arguments",
     "permission_mask",
 ]

@@ -17,7 +17,7 @@ from graphwarden.graph.fields import (
     Audience,
     Relation,
 )
-from graphwarden.policy.bulk import PERMISSION_BITS, permission_mask
+from graphwarden.policy.bulk import PERMISSION_BITS, context_arguments
 from graphwarden.policy.context import AccessContext, SubjectFacts
 
 ALL_PERMISSIONS: tuple[str, ...] = (*PERMISSION_BITS, "user_photos")
@@ -132,12 +132,4 @@ def bulk_arrays(
 
 def bulk_context(c: AccessContext) -> dict[str, Any]:
     """The bulk face's token-level arguments for an :class:`AccessContext`."""
-    return {
-        "owner_grant_mask": permission_mask(c.owner_granted),
-        "app_status": c.app_status,
-        "approved_mask": permission_mask(c.approved_permissions),
-        "owner_has_role": c.owner_has_role,
-        "token_active": c.token_active,
-        "owner_authorized": c.owner_authorized,
-        "data_access_active": c.data_access_active,
-    }
+    return context_arguments(c)
