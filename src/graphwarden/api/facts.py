@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 from graphwarden.consent.interfaces import AuthorizationInfo, ConsentService
 from graphwarden.core.types import AppId, PersonId
-from graphwarden.graph.fields import FIELDS, AppsOthersUse, Relation
+from graphwarden.graph.fields import AUDIENCE_FIELDS, FIELDS, AppsOthersUse, Audience, Relation
 from graphwarden.graph.interfaces import GraphStore, PrivacySettings, Profile
 from graphwarden.policy.context import SubjectFacts
 
 _CATEGORIES = tuple(AppsOthersUse)
+# ``id`` is always public and first; the other fields follow in catalogue order
+if FIELDS[0].name != "id" or tuple(f.name for f in FIELDS[1:]) != AUDIENCE_FIELDS:
+    raise ImportError("the field catalogue no longer starts with id followed by AUDIENCE_FIELDS")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +46,7 @@ def subject_facts(
     )
     return SubjectFacts(
         relation=relation,
-        audiences=tuple(privacy.audience(f.name) for f in FIELDS),
+        audiences=(Audience.PUBLIC, *map(privacy.audiences.__getitem__, AUDIENCE_FIELDS)),
         apps_others_use=tuple(privacy.apps_others_use.get(c, True) for c in _CATEGORIES),
         platform_enabled=profile.platform_enabled,
         uses_app=uses_app,
@@ -74,11 +77,17 @@ class FactSheet:
         self._enforcing = enforcing
         self._known: dict[PersonId, Subject | None] = {}
 
-    def load(self, people: Sequence[PersonId]) -> dict[PersonId, Subject]:
-        """The subjects among ``people`` who exist (others are absent from the result)."""
+    def load(
+        self, people: Sequence[PersonId], *, relation: Relation | None = None
+    ) -> dict[PersonId, Subject]:
+        """The subjects among ``people`` who exist (others are absent from the result).
+
+        ``relation``: how all of ``people`` stand to the owner when the caller already knows
+        (the owner's own friend list), which saves the relations query.
+        """
         missing = list(dict.fromkeys(p for p in people if p not in self._known))
         if missing:
-            self._read(missing)
+            self._read(missing, relation)
         out: dict[PersonId, Subject] = {}
         for person in people:
             subject = self._known.get(person)
@@ -89,12 +98,16 @@ class FactSheet:
     def get(self, person: PersonId) -> Subject | None:
         return self.load([person]).get(person)
 
-    def _read(self, people: list[PersonId]) -> None:
+    def _read(self, people: list[PersonId], relation: Relation | None) -> None:
         profiles = self._store.get_profiles(people)
         present = [p for p in people if p in profiles]
         if self._enforcing and present:
             privacy = self._store.get_privacy(present)
-            relations = self._store.relations(self._owner, present)
+            relations = (
+                self._store.relations(self._owner, present)
+                if relation is None
+                else dict.fromkeys(present, relation)
+            )
             authorizations = self._consent.authorizations_of(self._app_id, present)
         for person in people:
             profile = profiles.get(person)

@@ -599,7 +599,8 @@ class _Request:
             earlier.reverse()
             found: list[tuple[int, str]] = []
             for start in range(0, len(earlier), chunk):
-                found.extend(self._members(earlier[start : start + chunk], want - len(found)))
+                batch = earlier[start : start + chunk]
+                found.extend(self._members(person, batch, want - len(found)))
                 if len(found) >= want:
                     break
             page = found[:limit]
@@ -609,14 +610,18 @@ class _Request:
         found = []
         while len(found) < want:
             candidates = store.friend_ids(person, after=position, limit=chunk)
-            found.extend(self._members(candidates, want - len(found)))
+            found.extend(self._members(person, candidates, want - len(found)))
             if len(candidates) < chunk:
                 break
             position = candidates[-1]
         return _Slice(found[:limit], has_previous=cursor is not None, has_next=len(found) > limit)
 
-    def _members(self, candidates: Sequence[PersonId], wanted: int) -> list[tuple[int, str]]:
-        subjects = self.facts.load(candidates)
+    def _members(
+        self, person: PersonId, candidates: Sequence[PersonId], wanted: int
+    ) -> list[tuple[int, str]]:
+        # the owner's own friends are friends: no need to ask the store how they relate
+        known = Relation.FRIEND if person == self.owner else None
+        subjects = self.facts.load(candidates, relation=known)
         out: list[tuple[int, str]] = []
         for person in candidates:
             subject = subjects.get(person)
