@@ -283,9 +283,22 @@ def needs_review(version: str, perm: str) -> bool:
     return perm not in t.review_free
 
 
-def lapse_days(version: str) -> int | None:
-    """Days without use after which data access lapses under ``version`` (None: never)."""
-    return table(version).lapse_days
+def lapse_days(version: str, *, overrides: Mapping[str, int | None] | None = None) -> int | None:
+    """Days without use after which data access lapses under ``version`` (None: never).
+
+    The decision honours ``AccessContext.data_access_active`` in every version, so a
+    deployment may give v1.0/v2.0 a window too: pass ``overrides={"v2.0": 180}``.
+
+    >>> lapse_days("v3.0"), lapse_days("v2.0"), lapse_days("v2.0", overrides={"v2.0": 180})
+    (90, None, 180)
+    """
+    t = table(version)
+    if overrides is not None and version in overrides:
+        days = overrides[version]
+        if days is not None and days <= 0:
+            raise PolicyError(f"a lapse window must be a positive number of days, not {days}")
+        return days
+    return t.lapse_days
 
 
 def own_permission(version: str, field_name: str) -> str | None:

@@ -127,3 +127,11 @@ def test_friends_twins_sit_right_above_their_user_permission() -> None:
     # the bulk face reads a field's own and twin bits with one shift
     for twin, base in POLICIES["v1.0"].friend_twins.items():
         assert PERMISSION_BITS[twin] == PERMISSION_BITS[base] + 1
+
+
+def test_lapse_window_is_configurable_per_version() -> None:
+    assert lapse_days("v1.0", overrides={"v1.0": 30}) == 30
+    assert lapse_days("v3.0", overrides={"v3.0": None}) is None
+    assert lapse_days("v3.0", overrides={"v2.0": 30}) == 90
+    with pytest.raises(PolicyError, match="positive"):
+        lapse_days("v2.0", overrides={"v2.0": 0})
