@@ -231,8 +231,8 @@ def iter_disclosures(
         f"JOIN disclosures d ON d.batch_id = b.id{where} ORDER BY d.seq"
     )
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=chunk_size).execute(
-            text(sql), params
+        result = conn.execute(
+            text(sql), params, execution_options={"stream_results": True, "yield_per": chunk_size}
         )
         for rows in result.partitions():
             for row in rows:

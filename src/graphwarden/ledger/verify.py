@@ -36,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from graphwarden.core.errors import StoreError, VerificationError
 from graphwarden.ledger.merkle import MerkleFrontier
 from graphwarden.ledger.records import LeafEncoder, batch_part
+from graphwarden.ledger.service import HEAD_EVERY
 from graphwarden.ledger.signing import SignedTreeHead, verify_head
 
 CHUNK = 20_000
@@ -80,18 +81,41 @@ def verify_ledger(
     public_key: Ed25519PublicKey,
     *,
     trusted: Sequence[SignedTreeHead] = (),
+    max_head_gap: int | None = HEAD_EVERY,
     chunk_size: int = CHUNK,
 ) -> VerifyReport:
-    """Recompute every leaf and every signed head; report the first bad item."""
+    """Recompute every leaf and every signed head; report the first bad item.
+
+    ``max_head_gap`` is the most records the ledger lets pass between two heads (its
+    ``head_every``): a wider gap means a head was deleted. ``None`` skips that check.
+    """
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # one snapshot for all the streams, so a concurrent append cannot tear the view
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            return verify_connection(
+                conn, public_key, trusted=trusted, max_head_gap=max_head_gap, chunk_size=chunk_size
+            )
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the ledger: {exc.__class__.__name__}") from exc
+
+
+def verify_connection(
+    conn: Connection,
+    public_key: Ed25519PublicKey,
+    *,
+    trusted: Sequence[SignedTreeHead] = (),
+    max_head_gap: int | None = HEAD_EVERY,
+    chunk_size: int = CHUNK,
+) -> VerifyReport:
+    """:func:`verify_ledger` on an open connection (inside the caller's transaction)."""
     started = time.perf_counter()
     report = VerifyReport()
     try:
-        with engine.connect() as conn:
-            _verify(conn, public_key, trusted, chunk_size, report)
+        _verify(conn, public_key, trusted, max_head_gap, chunk_size, report)
     except VerificationError as exc:
         report.error = exc
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the ledger: {exc.__class__.__name__}") from exc
     report.seconds = time.perf_counter() - started
     return report
 
@@ -100,12 +124,10 @@ def _verify(
     conn: Connection,
     public_key: Ed25519PublicKey,
     trusted: Sequence[SignedTreeHead],
+    max_head_gap: int | None,
     chunk_size: int,
     report: VerifyReport,
 ) -> None:
-    if conn.dialect.name == "postgresql":
-        # one snapshot for the three streams, so a concurrent append cannot tear the view
-        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
     state = conn.execute(
         text("SELECT next_seq, frontier, last_head_size FROM ledger_state WHERE id = 1")
     ).first()
@@ -124,6 +146,13 @@ def _verify(
     previous: SignedTreeHead | None = None
     for head in heads:
         verify_head(head, public_key)
+        gap = head.tree_size - (0 if previous is None else previous.tree_size)
+        if max_head_gap is not None and gap > max_head_gap:
+            raise VerificationError(
+                f"{gap} records precede the tree head of size {head.tree_size} without a head, "
+                f"more than the {max_head_gap} allowed (a head was deleted)",
+                head=head.tree_size,
+            )
         if previous is not None and head.timestamp_us < previous.timestamp_us:
             raise VerificationError(
                 f"tree head of size {head.tree_size} is older than the head of size "
@@ -190,27 +219,24 @@ def _stream(
 ) -> None:
     encoder = LeafEncoder()
     item_part = encoder.item
-    batches = (
-        conn.execution_options(stream_results=True, yield_per=chunk_size)
-        .execute(
-            text(
-                "SELECT id, first_seq, count, at_us, request_id, app_id, api_version, owner_id "
-                "FROM disclosure_batches ORDER BY first_seq"
-            )
-        )
-        .partitions()
-    )
+    # per-statement options: ``Connection.execution_options`` would change the caller's
+    # connection for good (and on PostgreSQL turn every later statement into a cursor)
+    stream = {"stream_results": True, "yield_per": chunk_size}
+    batches = conn.execute(
+        text(
+            "SELECT id, first_seq, count, at_us, request_id, app_id, api_version, owner_id "
+            "FROM disclosure_batches ORDER BY first_seq"
+        ),
+        execution_options=stream,
+    ).partitions()
     batch_rows = (row for part in batches for row in part)
-    records = (
-        conn.execution_options(stream_results=True, yield_per=chunk_size)
-        .execute(
-            text(
-                "SELECT seq, batch_id, subject_id, field, rule_id, leaf_hash "
-                "FROM disclosures ORDER BY seq"
-            )
-        )
-        .partitions()
-    )
+    records = conn.execute(
+        text(
+            "SELECT seq, batch_id, subject_id, field, rule_id, leaf_hash "
+            "FROM disclosures ORDER BY seq"
+        ),
+        execution_options=stream,
+    ).partitions()
     check_index = 0
     n_checks = len(checks)
     next_check = checks[0][0] if checks else -1
@@ -298,4 +324,4 @@ def _check_root(frontier: MerkleFrontier, check: tuple[int, SignedTreeHead, str]
         )
 
 
-__all__ = ["VerifyReport", "verify_ledger"]
+__all__ = ["VerifyReport", "verify_connection", "verify_ledger"]
