@@ -99,10 +99,11 @@ def workers(redis_url: str, tmp_path: Path) -> Iterator[list[str]]:
         urls.append(f"http://127.0.0.1:{port}")
     try:
         deadline = time.monotonic() + 30
+        probe = httpx.Client(timeout=1)
         for proc, url in zip(procs, urls, strict=True):
             while True:
                 try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    if probe.get(f"{url}/healthz").status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
@@ -110,6 +111,7 @@ def workers(redis_url: str, tmp_path: Path) -> Iterator[list[str]]:
                     err = proc.stderr.read().decode() if proc.stderr else ""
                     pytest.fail(f"worker at {url} did not start: {err[-2000:]}")
                 time.sleep(0.1)
+        probe.close()
         yield urls
     finally:
         for proc in procs:
@@ -120,6 +122,7 @@ def workers(redis_url: str, tmp_path: Path) -> Iterator[list[str]]:
                 proc.stderr.close()
 
 
+@pytest.mark.slow  # two uvicorn processes start: ~10 s on two cores
 def test_two_uvicorn_workers_share_one_budget(workers: list[str]) -> None:
     calls = 150
 
