@@ -1,0 +1,360 @@
+"""Friend counts and the friendship graph of the synthetic population.
+
+The model (all numpy, no Python loop over people or edges):
+
+1. People are laid out by country (contiguous index ranges), and inside a country by age with
+   some noise, then cut into *social circles* of ~0.6–1.4× the preset's median degree. Circles
+   never straddle a country.
+2. Each person draws a target friend count from a lognormal fitted to the preset's median and
+   mean, capped at 5,000 (smaller for tiny populations).
+3. A share of each person's friendships are drawn inside their circle with Chung–Lu
+   probabilities ``min(1, a_i a_j / S_circle)`` (dense circles give triangles: clustering).
+4. The rest are a configuration-model matching of "stubs": most within the person's country
+   (home bias), the others across the whole population.
+5. A chain through all people in a random order guarantees one connected component.
+6. Rows are assembled block by block (blocks of whole circles), sorted, deduplicated, and
+   self-loops dropped, so peak memory stays ~1.6× the final CSR.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from graphwarden.core.errors import InvalidInput
+from graphwarden.graph.bulk import BulkGraph
+
+FRIEND_CAP = 5_000
+
+#: directed entries assembled per block (bounds temporary memory; fixed so output is stable)
+_BLOCK_ENTRIES = 12_000_000
+#: circle pairs evaluated per vectorised step
+_PAIR_BUDGET = 4_000_000
+#: undirected stub pairs routed per step
+_ROUTE_CHUNK = 4_000_000
+
+# stream ids for the seed sequence: each random process draws from its own stream
+STREAM_DEGREE = 1
+STREAM_LAYOUT = 2
+STREAM_HOME = 3
+STREAM_AWAY = 4
+STREAM_CHAIN = 5
+STREAM_CIRCLE = 6
+
+
+def stream(seed: int, *ids: int) -> np.random.Generator:
+    """An independent generator for one random process of the population with ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence([seed, *ids]))
+
+
+@dataclass(frozen=True, slots=True)
+class DegreeModel:
+    """Parameters of the friend-count and friendship model."""
+
+    median: float
+    mean: float
+    cap: int = FRIEND_CAP
+    #: share of each person's friendships sought inside their circle
+    local_share: float = 0.33
+    #: circle size as a multiple of the median target degree
+    circle_scale: float = 0.95
+    #: share of the non-circle friendships matched inside the person's country
+    home_share: float = 0.86
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.median <= self.mean):
+            raise InvalidInput(
+                f"need 1 <= median friends ({self.median}) <= mean friends ({self.mean})"
+            )
+        if self.mean > self.cap:
+            raise InvalidInput(f"mean friends ({self.mean}) cannot exceed the cap ({self.cap})")
+
+    @property
+    def sigma(self) -> float:
+        """Lognormal shape: mean / median = exp(sigma² / 2)."""
+        return math.sqrt(2.0 * math.log(self.mean / self.median))
+
+
+def scaled_model(model: DegreeModel, n: int) -> DegreeModel:
+    """The model a population of ``n`` can hold.
+
+    A town of 50 cannot give everyone 200 friends: below ~8× the mean, median and mean shrink
+    in proportion (keeping their ratio) and the cap becomes ``n - 1``.
+    """
+    cap = max(1, min(model.cap, n - 1))
+    factor = min(1.0, (n - 1) / (8.0 * model.mean))
+    if factor >= 1.0 and cap == model.cap:
+        return model
+    median = max(1.0, model.median * factor)
+    mean = max(median, model.mean * factor)
+    return DegreeModel(
+        median=median,
+        mean=min(mean, float(cap)),
+        cap=cap,
+        local_share=model.local_share,
+        circle_scale=model.circle_scale,
+        home_share=model.home_share,
+    )
+
+
+def target_degrees(model: DegreeModel, n: int, seed: int) -> npt.NDArray[np.int32]:
+    """Target friend counts: lognormal(median, mean), at least 1, capped."""
+    rng = stream(seed, STREAM_DEGREE)
+    k = rng.lognormal(math.log(model.median), model.sigma, size=n)
+    return np.clip(np.rint(k), 1, model.cap).astype(np.int32)
+
+
+def circle_bounds(
+    country_counts: npt.NDArray[np.int64], model: DegreeModel, seed: int
+) -> npt.NDArray[np.int64]:
+    """Start offsets of the circles (plus the end), never crossing a country boundary."""
+    n = int(country_counts.sum())
+    rng = stream(seed, STREAM_LAYOUT, 1)
+    base = max(4.0, model.circle_scale * model.median)
+    lo, hi = max(3, int(0.6 * base)), max(4, int(1.4 * base))
+    sizes = rng.integers(lo, hi + 1, size=n // lo + 2)
+    cuts = np.cumsum(sizes)
+    cuts = cuts[cuts < n]
+    country_cuts = np.cumsum(country_counts)[:-1]
+    bounds = np.union1d(np.concatenate([[0], cuts, country_cuts, [n]]), [])
+    return np.unique(bounds.astype(np.int64))
+
+
+@lru_cache(maxsize=512)
+def _triu(s: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    iu, ju = np.triu_indices(s, 1)
+    return iu.astype(np.int32), ju.astype(np.int32)
+
+
+def _circle_edges(
+    starts: npt.NDArray[np.int64],
+    sizes: npt.NDArray[np.int64],
+    local: npt.NDArray[np.float32],
+    rng: np.random.Generator,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """Chung–Lu edges inside each circle (circles given by start and size)."""
+    us: list[npt.NDArray[np.int32]] = []
+    vs: list[npt.NDArray[np.int32]] = []
+    for s in np.unique(sizes):
+        s = int(s)
+        if s < 2:
+            continue
+        iu, ju = _triu(s)
+        cs = starts[sizes == s].astype(np.int32)
+        per = max(1, _PAIR_BUDGET // iu.size)
+        for c0 in range(0, cs.size, per):
+            c = cs[c0 : c0 + per]
+            members = c[:, None] + np.arange(s, dtype=np.int32)[None, :]
+            w = local[members]
+            total = w.sum(axis=1, keepdims=True)
+            total[total <= 0] = 1.0
+            p = (w[:, iu] * w[:, ju]) / total
+            accept = rng.random(p.shape, dtype=np.float32) < p
+            row, col = np.nonzero(accept)
+            us.append(c[row] + iu[col])
+            vs.append(c[row] + ju[col])
+    if not us:
+        empty = np.empty(0, dtype=np.int32)
+        return empty, empty
+    return np.concatenate(us), np.concatenate(vs)
+
+
+def _segment_sums(
+    values: npt.NDArray[np.int64], bounds: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Sum of ``values`` over each ``[bounds[j], bounds[j + 1])`` (empty segments give 0)."""
+    csum = np.concatenate([[0], np.cumsum(values)])
+    return csum[bounds[1:]] - csum[bounds[:-1]]
+
+
+def _even_segments(
+    stubs_per_person: npt.NDArray[np.int64], seg_bounds: npt.NDArray[np.int64]
+) -> None:
+    """Make each segment's stub total even by adding one stub to its first person."""
+    totals = _segment_sums(stubs_per_person, seg_bounds)
+    for j, t in enumerate(totals.tolist()):
+        lo, hi = int(seg_bounds[j]), int(seg_bounds[j + 1])
+        if t % 2 and hi > lo:
+            stubs_per_person[lo] += 1
+
+
+def stub_matching(
+    k_global: npt.NDArray[np.int64],
+    country_bounds: npt.NDArray[np.int64],
+    home_share: float,
+    seed: int,
+) -> list[npt.NDArray[np.int32]]:
+    """Configuration-model edges: home stubs paired within each country, the rest globally.
+
+    Returns ``(m, 2)`` int32 arrays of (possibly duplicate or self) edges.
+    """
+    n = k_global.size
+    ids = np.arange(n, dtype=np.int32)
+    rng_home = stream(seed, STREAM_HOME)
+    home = rng_home.binomial(k_global, home_share).astype(np.int64)
+    # nobody can meet more than an eighth of a small country through stubs without repeats
+    country_size = np.repeat(np.diff(country_bounds), np.diff(country_bounds))
+    home = np.minimum(home, country_size // 8)
+    away = k_global - home
+    _even_segments(home, country_bounds)
+    home_stubs = np.repeat(ids, home)
+    seg = np.concatenate([[0], np.cumsum(_segment_sums(home, country_bounds))])
+    for j in range(seg.size - 1):
+        rng_home.shuffle(home_stubs[seg[j] : seg[j + 1]])
+    _even_segments(away, np.array([0, n], dtype=np.int64))
+    away_stubs = np.repeat(ids, away)
+    stream(seed, STREAM_AWAY).shuffle(away_stubs)
+    return [home_stubs.reshape(-1, 2), away_stubs.reshape(-1, 2)]
+
+
+def chain_edges(n: int, seed: int) -> npt.NDArray[np.int32]:
+    """A path through everyone in a random order: one connected component by construction."""
+    perm = stream(seed, STREAM_CHAIN).permutation(n).astype(np.int32)
+    return np.stack([perm[:-1], perm[1:]], axis=1)
+
+
+def block_bounds(
+    circles: npt.NDArray[np.int64], target: npt.NDArray[np.int32]
+) -> npt.NDArray[np.int64]:
+    """Row blocks of whole circles holding about ``_BLOCK_ENTRIES`` neighbour entries each."""
+    csum = np.concatenate([[0], np.cumsum(target, dtype=np.int64)])
+    at_circle = csum[circles]
+    marks = np.searchsorted(at_circle, np.arange(0, at_circle[-1], _BLOCK_ENTRIES)[1:])
+    picks = np.unique(np.concatenate([[0], marks, [circles.size - 1]]))
+    return circles[picks]
+
+
+def _route(
+    edge_arrays: list[npt.NDArray[np.int32]],
+    block_of: npt.NDArray[np.int32],
+    n_blocks: int,
+) -> list[list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]]]:
+    """Split both directions of every edge into per-block (row, column) lists."""
+    buckets: list[list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]]] = [
+        [] for _ in range(n_blocks)
+    ]
+    for edges in edge_arrays:
+        for e0 in range(0, edges.shape[0], _ROUTE_CHUNK):
+            part = edges[e0 : e0 + _ROUTE_CHUNK]
+            keep = part[:, 0] != part[:, 1]
+            part = part[keep]
+            r = np.concatenate([part[:, 0], part[:, 1]])
+            c = np.concatenate([part[:, 1], part[:, 0]])
+            blk = block_of[r]
+            order = np.argsort(blk, kind="stable")
+            counts = np.bincount(blk, minlength=n_blocks)
+            r_sorted, c_sorted = r[order], c[order]
+            cuts = np.cumsum(counts)[:-1]
+            for b, (rr, cc) in enumerate(
+                zip(np.split(r_sorted, cuts), np.split(c_sorted, cuts), strict=True)
+            ):
+                if rr.size:
+                    buckets[b].append((rr, cc))
+    return buckets
+
+
+def build_graph(
+    model: DegreeModel,
+    country_counts: npt.NDArray[np.int64],
+    seed: int,
+) -> tuple[BulkGraph, npt.NDArray[np.int32]]:
+    """The friendship graph and the circle id of every person (index ranges per country)."""
+    n = int(country_counts.sum())
+    if n < 1:
+        raise InvalidInput("a population needs at least one person")
+    model = scaled_model(model, n)
+    target = target_degrees(model, n, seed)
+    circles = circle_bounds(country_counts, model, seed)
+    sizes = np.diff(circles)
+    circle_of = np.repeat(np.arange(sizes.size, dtype=np.int32), sizes)
+    # circle stubs: a share of the target, never more than the circle can hold
+    local = np.minimum(model.local_share * target, 0.85 * (sizes[circle_of] - 1)).astype(np.float32)
+    local = np.maximum(local, 0)
+    # Chung–Lu gives person i about a_i (S - a_i) / S circle friends, not a_i
+    circle_total = np.add.reduceat(local.astype(np.float64), circles[:-1])[circle_of]
+    expected_local = np.where(
+        circle_total > 0, local * (circle_total - local) / np.maximum(circle_total, 1e-9), 0.0
+    )
+    # global stubs make up the rest; 2 are left for the connecting chain, and the circle
+    # may at most fill up, so the cap holds by construction in all but tiny populations
+    k_global = np.maximum(target.astype(np.int64) - np.rint(expected_local).astype(np.int64) - 2, 0)
+    k_global = np.minimum(k_global, np.maximum(model.cap - sizes[circle_of] - 2, 0))
+    country_bounds = np.concatenate([[0], np.cumsum(country_counts)]).astype(np.int64)
+    edge_arrays = stub_matching(k_global, country_bounds, model.home_share, seed)
+    if n > 1:
+        edge_arrays.append(chain_edges(n, seed))
+    blocks = block_bounds(circles, target)
+    block_of = np.repeat(np.arange(blocks.size - 1, dtype=np.int32), np.diff(blocks))
+    buckets = _route(edge_arrays, block_of, blocks.size - 1)
+    upper = sum(rr.size for bucket in buckets for rr, _ in bucket)
+    del edge_arrays
+    # upper bound of circle entries: every circle complete
+    upper += int(np.sum(sizes * (sizes - 1)))
+    indices = np.empty(min(upper, n * (n - 1)), dtype=np.int32)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    written = 0
+    circle_idx = np.searchsorted(circles, blocks)
+    for b in range(blocks.size - 1):
+        a0, a1 = int(blocks[b]), int(blocks[b + 1])
+        c0, c1 = int(circle_idx[b]), int(circle_idx[b + 1])
+        rng = stream(seed, STREAM_CIRCLE, b)
+        cu, cv = _circle_edges(circles[c0:c1], sizes[c0:c1], local, rng)
+        parts_r = [cu, cv] + [rr for rr, _ in buckets[b]]
+        parts_c = [cv, cu] + [cc for _, cc in buckets[b]]
+        buckets[b] = []  # free the routed entries of this block as soon as they are used
+        rows = np.concatenate(parts_r).astype(np.int64) - a0
+        keys = rows * n + np.concatenate(parts_c)
+        del rows, parts_r, parts_c
+        keys.sort()
+        if keys.size:
+            keep = np.empty(keys.size, dtype=bool)
+            keep[0] = True
+            np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+            keys = keys[keep]
+        cols = (keys % n).astype(np.int32)
+        local_rows = keys // n
+        indices[written : written + cols.size] = cols
+        written += cols.size
+        indptr[a0 + 1 : a1 + 1] = np.bincount(local_rows, minlength=a1 - a0)
+    np.cumsum(indptr, out=indptr)
+    try:
+        indices.resize(written, refcheck=False)
+    except ValueError:  # a view or shared buffer: fall back to a copy
+        indices = indices[:written].copy()
+    graph = BulkGraph(indptr=indptr, indices=indices)
+    return _enforce_cap(graph, model.cap), circle_of
+
+
+def _enforce_cap(graph: BulkGraph, cap: int) -> BulkGraph:
+    """Drop the newest-id friendships of anyone above ``cap`` (only tiny populations need it)."""
+    deg = graph.degree
+    over = np.flatnonzero(deg > cap)
+    if over.size == 0:
+        return graph
+    rows = np.repeat(over, deg[over] - cap)
+    ends = np.repeat(graph.indptr[over + 1], deg[over] - cap)
+    offsets = np.arange(rows.size) - np.repeat(
+        np.cumsum(deg[over] - cap) - (deg[over] - cap), deg[over] - cap
+    )
+    cols = graph.indices[ends - 1 - offsets]
+    trimmed = graph.without(rows, cols)
+    # removing a friendship lowers both ends, so one pass is enough
+    return trimmed
+
+
+__all__ = [
+    "FRIEND_CAP",
+    "DegreeModel",
+    "block_bounds",
+    "build_graph",
+    "chain_edges",
+    "circle_bounds",
+    "scaled_model",
+    "stream",
+    "stub_matching",
+    "target_degrees",
+]
