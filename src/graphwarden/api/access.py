@@ -49,7 +49,7 @@ def effective_version(path_version: ApiVersion, app_version: str) -> ApiVersion:
     """
     if app_version not in API_VERSIONS:
         return path_version
-    return max(path_version, app_version, key=API_VERSIONS.index)  # type: ignore[arg-type]
+    return max(path_version, app_version, key=API_VERSIONS.index)
 
 
 def pick_token(query_token: str | None, header: str | None) -> str:

@@ -44,7 +44,7 @@ def _reader(request: Request) -> GraphReader:
 def _version(request: Request, version: str) -> ApiVersion:
     if version not in API_VERSIONS:
         raise unknown_path(request.url.path)
-    return version  # type: ignore[return-value]
+    return version
 
 
 def _caller(
