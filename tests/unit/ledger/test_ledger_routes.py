@@ -1,0 +1,93 @@
+"""The ledger's HTTP routes on the real Graph API application (SQLite store)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from tests.unit.ledger.builders import make_batch
+
+from graphwarden.api.app import create_app
+from graphwarden.core.clock import ManualClock
+from graphwarden.core.config import Settings
+from graphwarden.core.db import create_store_engine
+from graphwarden.ledger.merkle import verify_consistency, verify_inclusion
+from graphwarden.ledger.records import Disclosure
+from graphwarden.ledger.signing import SignedTreeHead, load_public_key, verify_head
+
+
+class Client:
+    """Requests straight into the ASGI app (no server, no thread)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        async def call() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+                return await c.get(path, params=params)
+
+        return asyncio.run(call())
+
+
+@pytest.fixture
+def client(sqlite_url: str, tmp_path: Path) -> Client:
+    settings = Settings.from_env(
+        {"GRAPHWARDEN_DATABASE_URL": sqlite_url, "GRAPHWARDEN_DATA_DIR": str(tmp_path)}
+    )
+    engine = create_store_engine(sqlite_url)
+    clock = ManualClock()
+    app = create_app(engine=engine, settings=settings, clock=clock)
+    ledger = app.state.ledger
+    for _ in range(3):
+        ledger.append(make_batch(500, at=clock.now()))
+        clock.advance(seconds=2)
+    return Client(app)
+
+
+def test_key_head_and_proofs_verify_with_the_served_key(client: Client) -> None:
+    key_doc = client.get("/.well-known/graphwarden-ledger-key").json()
+    key = load_public_key(key_doc["public_key_pem"])
+    assert load_public_key(key_doc["public_key_hex"]) == key
+    head = SignedTreeHead.from_json(client.get("/ledger/tree-head").json())
+    verify_head(head, key)
+    assert head.tree_size == 1500
+
+    proof = client.get("/ledger/proof/inclusion", params={"seq": 777}).json()
+    record = Disclosure(**proof["record"])
+    verify_inclusion(
+        777,
+        head.tree_size,
+        record.leaf_hash(),
+        [bytes.fromhex(h) for h in proof["proof"]],
+        head.root_hash,
+    )
+    cons = client.get("/ledger/proof/consistency", params={"first": 500, "second": 1500}).json()
+    first = SignedTreeHead.from_json(cons["first"])
+    verify_head(first, key)
+    verify_consistency(
+        500, 1500, first.root_hash, head.root_hash, [bytes.fromhex(h) for h in cons["proof"]]
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("/ledger/proof/inclusion", {"seq": "abc"}, 400),
+        ("/ledger/proof/inclusion", {}, 400),
+        ("/ledger/proof/inclusion", {"seq": "-4"}, 400),
+        ("/ledger/proof/inclusion", {"seq": "5", "tree_size": "77"}, 404),
+        ("/ledger/proof/consistency", {"first": "3", "second": "1"}, 400),
+    ],
+)
+def test_bad_requests_get_graph_api_errors(
+    client: Client, path: str, params: dict[str, str], status: int
+) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code == status
+    assert "error" in response.json()
