@@ -87,7 +87,7 @@ class GraphStats:
     buckets: dict[str, float]
     isolated_share: float
     clustering_median_person: float
-    clustering_by_bucket: dict[str, float]
+    clustering_by_bucket: dict[str, float | None]
     giant_component_share: float
     home_share: float | None
     paradox_share: float
@@ -196,10 +196,10 @@ def measure(
     band = np.flatnonzero(np.abs(deg - median) <= max(1.0, 0.1 * median))
     median_people = rng.choice(band, size=min(max(sample // 4, 1), band.size), replace=False)
     cc_sample = local_clustering(graph, picks)
-    by_bucket = {}
+    by_bucket: dict[str, float | None] = {}
     for label, lo, hi in DEGREE_BUCKETS:
         sel = (deg[picks] >= lo) & (deg[picks] <= hi)
-        by_bucket[label] = float(cc_sample[sel].mean()) if sel.any() else float("nan")
+        by_bucket[label] = float(cc_sample[sel].mean()) if sel.any() else None
     return GraphStats(
         people=n,
         friendships=graph.n_edges,
