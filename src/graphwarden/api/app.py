@@ -13,7 +13,9 @@ import importlib
 import logging
 from typing import Any
 
-from fastapi import FastAPI
+from collections.abc import Sequence
+
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from graphwarden import __version__
@@ -21,6 +23,7 @@ from graphwarden.api.cursors import CursorCodec
 from graphwarden.api.graph_routes import router as graph_router
 from graphwarden.api.handlers import install_error_handlers
 from graphwarden.api.middleware import RequestIdMiddleware
+from graphwarden.api.ratelimit_middleware import install_rate_limits
 from graphwarden.api.reader import GraphReader
 from graphwarden.core.clock import Clock, SystemClock
 from graphwarden.core.config import Settings, get_settings
@@ -31,12 +34,12 @@ log = logging.getLogger("graphwarden.api")
 
 CURSOR_KEY_FILE = "cursor-key.hex"
 
-#: routers mounted before the Graph API's catch-all ``/{version}/{id}`` routes, when present
+#: API routers mounted before the Graph API's catch-all ``/{version}/{id}`` routes, when present
+#: (pages come from the web package and are mounted by the composition root, ``server``)
 _ROUTERS: tuple[str, ...] = (
     "graphwarden.api.ledger_routes",
     "graphwarden.api.oauth_routes",
     "graphwarden.api.platform_routes",
-    "graphwarden.web.routes",
 )
 
 
@@ -57,12 +60,16 @@ def create_app(
     clock: Clock | None = None,
     ledger: DisclosureLedger | None = None,
     enforcement: bool = True,
+    extra_routers: Sequence[APIRouter] = (),
+    rate_limits: bool = True,
 ) -> FastAPI:
     """The Graph API application.
 
     ``enforcement=False`` turns the policy and the ledger off. It exists only so that
     ``benchmarks/bench_api.py`` can measure what enforcement costs; no setting, variable or
-    command enables it.
+    command enables it. ``extra_routers`` (the pages, from the composition root) are mounted
+    before the Graph API's catch-all routes. ``rate_limits`` installs the per-app and per-token
+    limits (Redis when ``GRAPHWARDEN_REDIS_URL`` is set, else in memory).
     """
     settings = settings or get_settings()
     engine = engine if engine is not None else create_store_engine(settings.database_url)
@@ -113,17 +120,21 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    if rate_limits:
+        install_rate_limits(app, settings, engine, clock)
     for module_name in _ROUTERS:
         router = _optional_router(module_name)
         if router is not None:
             app.include_router(router)
+    for router in extra_routers:
+        app.include_router(router)
     app.include_router(graph_router)
     return app
 
 
 def app_from_env() -> FastAPI:
-    """The application as ``graphwarden serve`` runs it: settings from the environment,
-    enforcement always on."""
+    """The Graph API alone, settings from the environment, enforcement always on (the full
+    platform with pages is ``graphwarden.server:app_from_env``)."""
     return create_app(settings=get_settings())
 
 

@@ -19,6 +19,7 @@ from graphwarden.api.access import Caller, pick_token
 from graphwarden.api.errors import invalid_parameter, unknown_path
 from graphwarden.api.fields import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
 from graphwarden.api.middleware import request_id_of
+from graphwarden.api.ratelimit_middleware import enforce_rate_limit
 from graphwarden.api.reader import GraphReader, LinkBuilder, PageRequest
 from graphwarden.core.types import API_VERSIONS, ApiVersion
 
@@ -52,7 +53,10 @@ def _caller(
 ) -> Caller:
     path_version = _version(request, version)
     token = pick_token(access_token, authorization)
-    return _reader(request).authenticate(token, path_version, request_id_of(request.scope))
+    caller = _reader(request).authenticate(token, path_version, request_id_of(request.scope))
+    # counted before any work, so a refused call costs the platform nothing more
+    enforce_rate_limit(request, app_id=caller.token.app.id, token_id=caller.token.token_id)
+    return caller
 
 
 def _links(request: Request) -> LinkBuilder:

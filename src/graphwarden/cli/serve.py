@@ -1,6 +1,6 @@
 """``graphwarden serve``: run the Graph API (and the pages mounted with it) under uvicorn.
 
-The application is built by the import-string factory ``graphwarden.api.app:app_from_env``
+The application is built by the import-string factory ``graphwarden.server:app_from_env``
 so that every worker builds its own from the environment; enforcement is always on.
 """
 
@@ -14,7 +14,7 @@ from graphwarden.core.config import get_settings
 from graphwarden.core.db import check_schema, create_store_engine
 from graphwarden.core.errors import ConfigError
 
-APP_FACTORY = "graphwarden.api.app:app_from_env"
+APP_FACTORY = "graphwarden.server:app_from_env"
 
 
 def serve_command(

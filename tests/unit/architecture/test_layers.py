@@ -1,8 +1,9 @@
 """The layering of docs/architecture.md, enforced: an import may only point down.
 
 core < graph, ledger < consent < policy < detection, analytics, simulation < api, web, cli
-(and the composition root ``graphwarden.server`` above them all). Entry points (api, web, cli)
-never import each other; only entry points import web frameworks.
+< server (the composition root, which puts api and web together) < cli. Entry points (api, web,
+cli) never import each other directly; the CLI reaches the composed platform only through
+``graphwarden.server``. Only entry points and the composition root import web frameworks.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ LAYER = {
     "simulation": 4,
     "api": 5,
     "web": 5,
-    "cli": 5,
-    "migrations": 6,
     "server": 6,
+    "cli": 7,
+    "migrations": 8,
 }
 #: sideways imports allowed inside one layer (never cycles)
 SIDEWAYS = {("simulation", "analytics"), ("simulation", "detection"), ("analytics", "detection")}
