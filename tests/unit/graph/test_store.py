@@ -130,6 +130,20 @@ def test_bad_friendship_is_an_integrity_violation(store: GraphStore, pair: tuple
     assert store.friend_count(PersonId(1)) == 1
 
 
+def test_bulk_writes_are_all_or_none(store: GraphStore) -> None:
+    build(store, 4, [(1, 2)])
+    with pytest.raises(IntegrityViolation):
+        store.add_friendships([(PersonId(3), PersonId(4)), (PersonId(2), PersonId(1))])
+    with pytest.raises(IntegrityViolation):
+        store.add_friendships([(PersonId(3), PersonId(4)), (PersonId(4), PersonId(3))])
+    assert store.friend_ids(PersonId(3)) == []
+    with pytest.raises(IntegrityViolation):
+        store.add_people([(person(5), None), (person(1), None)])
+    assert store.get_profile(PersonId(5)) is None
+    assert store.add_friendships([(PersonId(3), PersonId(4))]) == 1
+    assert store.person_count() == 4
+
+
 def test_friend_ids_pages_in_id_order(store: GraphStore) -> None:
     build(store, 10, [(5, i) for i in (9, 2, 7, 1, 3)])
     me = PersonId(5)
