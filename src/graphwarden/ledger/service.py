@@ -14,6 +14,7 @@ demand (at shutdown, on a timer, or before proving the newest records).
 
 from __future__ import annotations
 
+import struct
 from hashlib import sha256
 from typing import Any
 
@@ -63,6 +64,10 @@ _STATEMENTS = {
     "heads": _INSERT_HEADS,
     "state": _SAVE_STATE,
 }
+
+# struct packing is about twice as fast as int.to_bytes in the per-record loops
+pack_u64 = struct.Struct(">Q").pack
+pack_i64 = struct.Struct(">q").pack
 
 
 class _State:
@@ -199,15 +204,15 @@ class SqlDisclosureLedger:
                 rule = item.rule_id
                 leaf = sha256(
                     b"\x00\x01"
-                    + seq.to_bytes(8, "big")
+                    + pack_u64(seq)
                     + shared
-                    + subject.to_bytes(8, "big", signed=True)
+                    + pack_i64(subject)
                     + item_part(field, rule)
                 ).digest()
                 rows.append((seq, batch_id, subject, field, rule, leaf))
                 leaves.append(leaf)
                 seq += 1
-        except (OverflowError, AttributeError, TypeError) as exc:
+        except (struct.error, OverflowError, AttributeError, TypeError) as exc:
             raise LedgerWriteError(f"disclosure subject_id is not a 64-bit integer: {exc}") from exc
 
         # extend the tree, signing a head at every ``head_every`` records on the way

@@ -23,6 +23,7 @@ signed at least every second of activity and every 10,000 records.
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,9 @@ from graphwarden.ledger.service import HEAD_EVERY
 from graphwarden.ledger.signing import SignedTreeHead, verify_head
 
 CHUNK = 20_000
+# struct packing is about twice as fast as int.to_bytes in the per-record loop
+pack_u64 = struct.Struct(">Q").pack
+pack_i64 = struct.Struct(">q").pack
 
 
 @dataclass(slots=True)
@@ -250,56 +254,63 @@ def _stream(
     batch_end = 0
     shared = b""
     n_batches = 0
-    for part in records:
-        leaves: list[bytes] = []
-        for seq, rec_batch, subject, field_, rule, stored in part:
-            if seq != expected:
-                raise VerificationError(
-                    f"record {expected} is missing (the next stored record is {seq})",
-                    seq=expected,
-                )
-            while seq >= batch_end:
-                batch = next(batch_rows, None)
-                if batch is None:
-                    raise VerificationError(f"record {seq} belongs to no batch", seq=seq)
-                b_id, first_seq, count, at_us, request_id, app_id, version, owner = batch
-                if first_seq != batch_end or count < 1:
+    try:
+        for part in records:
+            leaves: list[bytes] = []
+            for seq, rec_batch, subject, field_, rule, stored in part:
+                if seq != expected:
                     raise VerificationError(
-                        f"batch {b_id} claims records {first_seq}..{first_seq + count - 1} "
-                        f"but the previous batch ended before {batch_end}",
-                        seq=min(first_seq, batch_end),
+                        f"record {expected} is missing (the next stored record is {seq})",
+                        seq=expected,
                     )
-                n_batches += 1
-                batch_id = b_id
-                batch_end = first_seq + count
-                shared = batch_part(at_us, request_id, app_id, version, owner)
-            if rec_batch != batch_id:
-                raise VerificationError(
-                    f"record {seq} names batch {rec_batch} but lies in batch {batch_id}", seq=seq
-                )
-            leaf = sha256(
-                b"\x00\x01"
-                + seq.to_bytes(8, "big")
-                + shared
-                + subject.to_bytes(8, "big", signed=True)
-                + item_part(field_, rule)
-            ).digest()
-            if leaf != stored:
-                raise VerificationError(
-                    f"record {seq} was altered: its columns no longer hash to its leaf",
-                    seq=seq,
-                )
-            leaves.append(leaf)
-            expected += 1
-            if expected == next_check:
-                # the frontier lags behind by the leaves of this chunk: catch it up first
-                frontier.extend(leaves)
-                leaves = []
-                while check_index < n_checks and checks[check_index][0] == expected:
-                    _check_root(frontier, checks[check_index])
-                    check_index += 1
-                next_check = checks[check_index][0] if check_index < n_checks else -1
-        frontier.extend(leaves)
+                while seq >= batch_end:
+                    batch = next(batch_rows, None)
+                    if batch is None:
+                        raise VerificationError(f"record {seq} belongs to no batch", seq=seq)
+                    b_id, first_seq, count, at_us, request_id, app_id, version, owner = batch
+                    if first_seq != batch_end or count < 1:
+                        raise VerificationError(
+                            f"batch {b_id} claims records {first_seq}..{first_seq + count - 1} "
+                            f"but the previous batch ended before {batch_end}",
+                            seq=min(first_seq, batch_end),
+                        )
+                    n_batches += 1
+                    batch_id = b_id
+                    batch_end = first_seq + count
+                    shared = batch_part(at_us, request_id, app_id, version, owner)
+                if rec_batch != batch_id:
+                    raise VerificationError(
+                        f"record {seq} names batch {rec_batch} but lies in batch {batch_id}",
+                        seq=seq,
+                    )
+                leaf = sha256(
+                    b"\x00\x01"
+                    + pack_u64(seq)
+                    + shared
+                    + pack_i64(subject)
+                    + item_part(field_, rule)
+                ).digest()
+                if leaf != stored:
+                    raise VerificationError(
+                        f"record {seq} was altered: its columns no longer hash to its leaf",
+                        seq=seq,
+                    )
+                leaves.append(leaf)
+                expected += 1
+                if expected == next_check:
+                    # the frontier lags behind by the leaves of this chunk: catch it up first
+                    frontier.extend(leaves)
+                    leaves = []
+                    while check_index < n_checks and checks[check_index][0] == expected:
+                        _check_root(frontier, checks[check_index])
+                        check_index += 1
+                    next_check = checks[check_index][0] if check_index < n_checks else -1
+            frontier.extend(leaves)
+    except (struct.error, TypeError, AttributeError, ValueError) as exc:
+        # a column rewritten to a value of the wrong type (SQLite stores what it is given)
+        raise VerificationError(
+            f"record {expected} holds a malformed value: {exc}", seq=expected
+        ) from None
     if expected < batch_end:
         raise VerificationError(
             f"record {expected} is missing (its batch {batch_id} runs to {batch_end - 1})",

@@ -1,0 +1,213 @@
+"""Disclosure ledger benchmark: append throughput, full verification, inclusion proofs.
+
+    .venv/bin/python benchmarks/bench_ledger.py [--quick] [--verify-records N]
+
+Prints one JSON object: append records/s with batches of 500 (as the Graph API writes them)
+on SQLite and PostgreSQL; time and peak memory (ru_maxrss of a fresh process doing only the
+verification) to verify N records (10 million; 200,000 with --quick); inclusion proof size and
+time. Floors from the issue: append >= 200,000 records/s on SQLite; verifying 10 million
+records <= 60 s in <= 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from graphwarden.core.clock import ManualClock
+from graphwarden.core.db import create_store_engine, upgrade
+from graphwarden.ledger.interfaces import DisclosureBatch, DisclosureItem
+from graphwarden.ledger.merkle import verify_inclusion
+from graphwarden.ledger.queries import prove_inclusion
+from graphwarden.ledger.service import SqlDisclosureLedger
+from graphwarden.ledger.signing import LedgerSigner
+from graphwarden.ledger.verify import verify_ledger
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+FIELDS = ("id", "name", "birthday", "hometown", "location")
+BATCH = 500
+KEY = bytes(range(32))
+
+
+def _signer() -> LedgerSigner:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return LedgerSigner(Ed25519PrivateKey.from_private_bytes(KEY))
+
+
+def _batches(count: int, seed: int) -> list[DisclosureBatch]:
+    """A few distinct friend pages (100 friends x 5 fields), reused round-robin."""
+    rng = random.Random(seed)
+    clock = ManualClock()
+    pages = []
+    for i in range(count):
+        first = rng.randrange(1, 5_000_000)
+        items = [
+            DisclosureItem(first + k // 5, FIELDS[k % 5], "v1.0/friend-field")  # type: ignore[arg-type]
+            for k in range(BATCH)
+        ]
+        pages.append(
+            DisclosureBatch(
+                f"req-{i}",
+                clock.now(),
+                rng.randrange(1, 50),
+                "v1.0",  # type: ignore[arg-type]
+                rng.randrange(1, 5_000_000),
+                items,
+            )  # type: ignore[arg-type]
+        )
+    return pages
+
+
+def _append(url: str, records: int) -> dict[str, Any]:
+    engine = create_store_engine(url)
+    clock = ManualClock()
+    ledger = SqlDisclosureLedger(engine, _signer(), clock)
+    pages = _batches(16, seed=1)
+    n_batches = records // BATCH
+    started = time.perf_counter()
+    for i in range(n_batches):
+        ledger.append(pages[i % len(pages)])
+        if i % 200 == 0:
+            clock.advance(seconds=1)  # heads every second of activity, as in serving
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return {
+        "records": n_batches * BATCH,
+        "batch_size": BATCH,
+        "seconds": round(elapsed, 3),
+        "records_per_s": round(n_batches * BATCH / elapsed),
+    }
+
+
+def _verify_child(url: str, queue: Any) -> None:
+    engine = create_store_engine(url)
+    report = verify_ledger(engine, _signer().public_key)
+    engine.dispose()
+    queue.put((report.ok, str(report.error), report.records, report.heads, report.seconds))
+
+
+def _verify(url: str) -> dict[str, Any]:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_verify_child, args=(url, queue))
+    proc.start()
+    ok, error, records, heads, seconds = queue.get()
+    proc.join()
+    # ru_maxrss of children: the verifying process only (KiB on Linux)
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "ok": ok,
+        "error": None if ok else error,
+        "records": records,
+        "signed_tree_heads": heads,
+        "seconds": round(seconds, 2),
+        "records_per_s": round(records / seconds) if seconds else None,
+        "peak_rss_mb": round(peak_kib / 1024, 1),
+    }
+
+
+def _proofs(url: str, size: int) -> dict[str, Any]:
+    engine = create_store_engine(url)
+    rng = random.Random(3)
+    times = []
+    proof = None
+    for _ in range(30):
+        seq = rng.randrange(size)
+        started = time.perf_counter()
+        proof = prove_inclusion(engine, seq)
+        times.append(time.perf_counter() - started)
+        verify_inclusion(
+            seq, proof.head.tree_size, proof.record.leaf_hash(), proof.proof, proof.head.root_hash
+        )
+    engine.dispose()
+    assert proof is not None
+    return {
+        "tree_size": proof.head.tree_size,
+        "hashes": len(proof.proof),
+        "proof_bytes": 32 * len(proof.proof),
+        "json_bytes": len(json.dumps(proof.to_json())),
+        "median_ms": round(statistics.median(times) * 1000, 2),
+    }
+
+
+def _postgres_url() -> tuple[str | None, str | None, Any]:
+    try:
+        admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        schema = f"bench_ledger_{uuid.uuid4().hex[:8]}"
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # PostgreSQL absent: report why, measure the rest
+        return None, f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}", None
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    upgrade(url)
+    return url, schema, admin
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes for a CI smoke run")
+    parser.add_argument("--verify-records", type=int, default=None)
+    args = parser.parse_args()
+    append_n = 100_000 if args.quick else 1_000_000
+    pg_n = 50_000 if args.quick else 300_000
+    verify_n = args.verify_records or (200_000 if args.quick else 10_000_000)
+
+    out: dict[str, Any] = {"quick": args.quick}
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'append.db'}"
+        upgrade(url)
+        out["append_sqlite"] = _append(url, append_n)
+
+        pg_url, schema, admin = _postgres_url()
+        if pg_url is None:
+            out["append_postgres"] = {"skipped": schema}
+        else:
+            try:
+                out["append_postgres"] = _append(pg_url, pg_n)
+            finally:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                admin.dispose()
+
+        vurl = f"sqlite:///{Path(tmp) / 'verify.db'}"
+        upgrade(vurl)
+        built = _append(vurl, verify_n)
+        out["verify"] = {"build_records_per_s": built["records_per_s"], **_verify(vurl)}
+        out["inclusion_proof"] = _proofs(vurl, built["records"])
+
+    floors = {
+        "append_sqlite_records_per_s": 200_000,
+        "verify_seconds_for_10m": 60,
+        "verify_peak_rss_mb": 1024,
+    }
+    scale = 10_000_000 / out["verify"]["records"]
+    out["floors"] = floors
+    out["ratios"] = {
+        "append_sqlite_vs_floor": round(out["append_sqlite"]["records_per_s"] / 200_000, 2),
+        "verify_10m_seconds_projected": round(out["verify"]["seconds"] * scale, 1),
+        "verify_time_vs_floor": round(out["verify"]["seconds"] * scale / 60, 2),
+        "verify_memory_vs_floor": round(out["verify"]["peak_rss_mb"] / 1024, 2),
+    }
+    if "records_per_s" in out.get("append_postgres", {}):
+        out["ratios"]["postgres_vs_sqlite_append"] = round(
+            out["append_postgres"]["records_per_s"] / out["append_sqlite"]["records_per_s"], 2
+        )
+    json.dump(out, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
