@@ -227,9 +227,16 @@ class GrowthCurve:
     seq: list[int]
     calls: list[int]
     exposed: list[int]
+    #: distinct owners (installers whose token was used) so far
+    installers: list[int]
 
     def to_json(self) -> dict[str, list[int]]:
-        return {"seq": self.seq, "calls": self.calls, "exposed": self.exposed}
+        return {
+            "seq": self.seq,
+            "calls": self.calls,
+            "exposed": self.exposed,
+            "installers": self.installers,
+        }
 
 
 def growth_curve(ledger: Path) -> GrowthCurve:
@@ -244,18 +251,22 @@ def _growth_curve(ledger: Path) -> GrowthCurve:
     t = _ledger(con, ledger)
     firsts = t.group_by("subject_id").aggregate(first=t.seq.min()).to_pyarrow()
     starts = t.group_by("request_id").aggregate(first=t.seq.min()).to_pyarrow()
+    owners = t.group_by("owner_id").aggregate(first=t.seq.min()).to_pyarrow()
+    owner_starts = np.sort(np.asarray(owners.column("first").to_numpy(), dtype=np.int64))
     first_seq = np.sort(np.asarray(firsts.column("first").to_numpy(), dtype=np.int64))
     call_starts = np.sort(np.asarray(starts.column("first").to_numpy(), dtype=np.int64))
     if first_seq.size == 0:
-        return GrowthCurve(seq=[0], calls=[0], exposed=[0])
+        return GrowthCurve(seq=[0], calls=[0], exposed=[0], installers=[0])
     total = int(t.count().execute())
     points = np.unique(np.linspace(0, total - 1, num=min(_CURVE_POINTS, total)).astype(np.int64))
     exposed = np.searchsorted(first_seq, points, side="right")
     calls = np.searchsorted(call_starts, points, side="right")
+    owners_so_far = np.searchsorted(owner_starts, points, side="right")
     return GrowthCurve(
         seq=[int(p) + 1 for p in points],
         calls=[int(c) for c in calls],
         exposed=[int(e) for e in exposed],
+        installers=[int(o) for o in owners_so_far],
     )
 
 

@@ -205,6 +205,8 @@ class ReplayPopulation:
             l_indptr, l_indices = np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32)
         names = _country_names(population)
         has_value = getattr(population, "has_value", None)
+        if has_value is None:
+            has_value = profile_presence(population)
         return cls(
             indptr=np.asarray(population.indptr, dtype=np.int64),
             indices=np.asarray(population.indices, dtype=np.int32),
@@ -221,6 +223,46 @@ class ReplayPopulation:
                 else np.zeros((0, N_FIELDS), dtype=np.bool_)
             ),
         )
+
+
+#: the generator's code arrays whose lookup tables hold ``None`` for "left empty"
+_OPTIONAL_CODES: tuple[tuple[str, str, str], ...] = (
+    ("relationship_status", "relationship", "RELATIONSHIP_STATUSES"),
+    ("religion", "religion", "RELIGIONS"),
+    ("political", "political", "POLITICAL_VIEWS"),
+    ("education", "education", "EDUCATION_KINDS"),
+)
+
+
+def profile_presence(population: Any) -> BoolArray:
+    """Which fields of each person of a generated population hold a value, vectorised from
+    the generator's profile codes (the same rule its ``profile_columns`` applies: a code
+    that looks up ``None`` is an empty field; work code 0 is no work). Falls back to the
+    string columns, chunk by chunk, for a population without codes."""
+    n = int(population.n)
+    present = np.ones((n, N_FIELDS), dtype=np.bool_)
+    try:
+        from graphwarden.simulation import profiles
+    except ImportError:  # pragma: no cover - the generator ships with graphwarden
+        profiles = None
+    if profiles is not None and all(hasattr(population, c) for _, c, _ in _OPTIONAL_CODES):
+        for field_name, code_attr, table_name in _OPTIONAL_CODES:
+            table = getattr(profiles, table_name)
+            empty = np.array([v is None for v in table], dtype=np.bool_)
+            codes = np.asarray(getattr(population, code_attr), dtype=np.int64)
+            present[:, FIELD_BY_NAME[field_name].index] = ~empty[codes % len(table)]
+        if hasattr(population, "work"):
+            present[:, FIELD_BY_NAME["work"].index] = np.asarray(population.work) != 0
+        return present
+    if hasattr(population, "profile_columns"):
+        step = 50_000
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            columns = population.profile_columns(a, b)
+            for name, values in columns.items():
+                if name in FIELD_BY_NAME:
+                    present[a:b, FIELD_BY_NAME[name].index] = [v is not None for v in values]
+    return present
 
 
 def _country_names(population: Any) -> tuple[str, ...]:
@@ -380,6 +422,7 @@ __all__ = [
     "choose_installers",
     "expected_grant",
     "installer_count",
+    "profile_presence",
     "quiz_request",
     "shares_field",
     "tiny_population",

@@ -1,0 +1,308 @@
+"""The quiz-2014 replay: the same population and installers under each platform version.
+
+Each version runs on its own fresh store (a SQLite file under the output directory) holding
+the same population, with the same installers in the same order, so runs are comparable.
+
+* ``engine="api"``: every installer goes through sign-in, the consent screen and the token
+  endpoint, and the quiz reads through the HTTP Graph API, which records every disclosure in
+  the store's ledger before answering. The server is reached through an ``httpx.Client``
+  the caller provides (:data:`HttpFactory`; in-process by default, loopback works alike).
+* ``engine="bulk"``: :mod:`graphwarden.simulation.bulk_engine` decides the same requests with
+  the policy's bulk face and writes them as a Parquet ledger with its Merkle root.
+
+Either way the run's ledger is exported to Parquet and :mod:`graphwarden.analytics.exposure`
+computes the summary from it; nothing here counts exposure itself.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import numpy as np
+from sqlalchemy import Engine
+
+from graphwarden.analytics.exposure import (
+    ExposureRun,
+    GrowthCurve,
+    export_ledger,
+    exposure_run,
+    growth_curve,
+    write_people,
+)
+from graphwarden.core.clock import Clock, ManualClock
+from graphwarden.core.db import create_store_engine, upgrade
+from graphwarden.core.errors import InvalidInput
+from graphwarden.core.types import API_VERSIONS, ApiVersion
+from graphwarden.ledger.records import to_micros
+from graphwarden.simulation.agents import BENIGN, QuizHarvester
+from graphwarden.simulation.bulk_engine import INSTALL_INTERVAL_US, run_bulk
+from graphwarden.simulation.scenarios import ReplayPopulation, choose_installers
+
+Engine_ = Literal["api", "bulk"]
+#: ``(engine, data_dir, clock) -> context manager yielding an httpx.Client on the server``
+HttpFactory = Callable[[Engine, Path, Clock], AbstractContextManager[httpx.Client]]
+#: ``(version, installers done, installers in all)``
+Progress = Callable[[str, int, int], None]
+
+#: the replay's clock starts where the 2014 harvest did
+REPLAY_START = datetime(2014, 6, 1, 9, tzinfo=UTC)
+SCENARIO = "quiz-2014"
+
+
+@dataclass(frozen=True)
+class ReplayConfig:
+    """What to replay and where to write it."""
+
+    out: Path
+    seed: int
+    installers: int
+    versions: tuple[ApiVersion, ...] = API_VERSIONS
+    engine: Engine_ = "api"
+    target_country: str = "US"
+    target_share: float = 0.9
+    #: people who also install each benign app (api engine only; they use other apps)
+    benign_installs: int = 3
+    merkle: bool = True
+
+    def __post_init__(self) -> None:
+        bad = [v for v in self.versions if v not in API_VERSIONS]
+        if bad or not self.versions:
+            raise InvalidInput(
+                f"versions must be among {', '.join(API_VERSIONS)}; got {', '.join(bad) or '-'}"
+            )
+        if self.engine not in ("api", "bulk"):
+            raise InvalidInput(f"engine must be api or bulk, not {self.engine!r}")
+
+
+@dataclass
+class RunResult:
+    """One version's run: the summary figures and where its ledger is."""
+
+    exposure: ExposureRun
+    curve: GrowthCurve
+    ledger: Path
+    seconds: float
+    merkle_root: str | None = None
+
+
+@dataclass
+class ReplaySummary:
+    """The whole replay, as ``summary.json`` holds it (``to_json``)."""
+
+    population: int
+    installers: int
+    seed: int
+    engine: str
+    runs: list[RunResult] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scenario": SCENARIO,
+            "population": self.population,
+            "installers": self.installers,
+            "seed": self.seed,
+            "engine": self.engine,
+            "runs": [r.exposure.to_json() for r in self.runs],
+            "ledgers": {
+                r.exposure.version: {
+                    "path": r.ledger.name,
+                    "records": r.exposure.disclosures,
+                    "merkle_root": r.merkle_root,
+                    "seconds": round(r.seconds, 3),
+                }
+                for r in self.runs
+            },
+        }
+
+
+def fresh_store(template: Path, target: Path) -> Engine:
+    """A copy of the loaded template store for one run (same population, empty ledger)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        stale = target.with_name(target.name + suffix)
+        if stale.exists():
+            stale.unlink()
+    shutil.copyfile(template, target)
+    return create_store_engine(f"sqlite:///{target}")
+
+
+def build_template(population: Any, path: Path) -> Path:
+    """Migrate a SQLite store at ``path`` and load ``population`` into it (ids = index + 1)."""
+    from graphwarden.graph.loader import load_population
+
+    if path.exists():
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    engine = create_store_engine(url)
+    try:
+        load_population(engine, population)
+        with engine.connect() as conn:  # fold the WAL in, so a file copy is the whole store
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+    return path
+
+
+def _api_run(
+    config: ReplayConfig,
+    version: ApiVersion,
+    template: Path,
+    installers: Sequence[int],
+    benign_people: Sequence[int],
+    http_factory: HttpFactory,
+    progress: Progress | None,
+) -> tuple[Path, int]:
+    from graphwarden.consent.services import SqlConsentService
+
+    run_dir = config.out / version
+    engine = fresh_store(template, run_dir / "graphwarden.db")
+    try:
+        clock = ManualClock(REPLAY_START)
+        consent = SqlConsentService(engine, clock)
+        quiz = QuizHarvester.register(consent, version)
+        benign = [(cls, cls.register(consent, version)) for cls in BENIGN]
+        with http_factory(engine, run_dir / "data", clock) as http:
+            agent = QuizHarvester(http, quiz, version)
+            total = len(installers)
+            for k, person in enumerate(installers):
+                clock.set(REPLAY_START + timedelta(microseconds=k * INSTALL_INTERVAL_US))
+                agent.install(int(person) + 1)
+                if progress is not None:
+                    progress(version, k + 1, total)
+            for cls, creds in benign:
+                other = cls(http, creds, version)
+                for person in benign_people:
+                    other.install(int(person) + 1)
+        ledger = run_dir / "ledger.parquet"
+        export_ledger(engine, ledger, app_id=int(quiz.client_id))
+        return ledger, int(quiz.client_id)
+    finally:
+        engine.dispose()
+
+
+def run_replay(
+    config: ReplayConfig,
+    population: Any,
+    *,
+    http_factory: HttpFactory | None = None,
+    progress: Progress | None = None,
+    report: bool = True,
+) -> ReplaySummary:
+    """Replay quiz-2014 on ``population`` under each version of ``config``.
+
+    ``population``: the generator's ``Population`` (the api engine loads it into each run's
+    store) or, for the bulk engine, a :class:`ReplayPopulation`. Writes ``summary.json``,
+    ``curves.json``, the runs' ledgers and (``report=True``) ``report.html`` under
+    ``config.out``.
+    """
+    arrays = ReplayPopulation.of(population)
+    if config.engine == "api" and http_factory is None:
+        raise InvalidInput("the api engine needs a way to reach the server (http_factory)")
+    installers = choose_installers(
+        arrays,
+        count=config.installers,
+        seed=config.seed,
+        target_country=config.target_country,
+        target_share=config.target_share,
+    )
+    out = config.out
+    out.mkdir(parents=True, exist_ok=True)
+    people = write_people(out / "people.parquet", arrays.country, arrays.country_names)
+    summary = ReplaySummary(
+        population=arrays.n, installers=int(installers.size), seed=config.seed,
+        engine=config.engine,
+    )  # fmt: skip
+    template: Path | None = None
+    benign_people: list[int] = []
+    if config.engine == "api":
+        template = build_template(population, out / "template.db")
+        rest = np.setdiff1d(np.flatnonzero(arrays.platform_enabled), installers)
+        rng = np.random.default_rng(np.random.SeedSequence([config.seed, 202]))
+        take = min(config.benign_installs, rest.size)
+        benign_people = [int(p) for p in rng.choice(rest, size=take, replace=False)]
+    for version in config.versions:
+        started = time.perf_counter()
+        root: str | None = None
+        if config.engine == "api":
+            assert template is not None and http_factory is not None
+            ledger, _app = _api_run(
+                config, version, template, installers.tolist(), benign_people, http_factory,
+                progress,
+            )  # fmt: skip
+        else:
+            total = int(installers.size)
+
+            def step(done: int, v: str = version, t: int = total) -> None:
+                if progress is not None:
+                    progress(v, done, t)
+
+            written = run_bulk(
+                arrays, installers, version, out / version / "ledger.parquet",
+                start_us=to_micros(REPLAY_START), merkle=config.merkle, progress=step,
+            )  # fmt: skip
+            ledger = written.path
+            root = written.merkle_root.hex() if written.merkle_root is not None else None
+        exposure = exposure_run(version, ledger, people)
+        curve = growth_curve(ledger)
+        summary.runs.append(
+            RunResult(
+                exposure=exposure,
+                curve=curve,
+                ledger=ledger,
+                seconds=time.perf_counter() - started,
+                merkle_root=root,
+            )  # fmt: skip
+        )
+    if template is not None and template.exists():
+        template.unlink()
+    write_summary(summary, out)
+    if report:
+        from graphwarden.analytics.report import write_report
+
+        write_report(summary_json(summary), curves_json(summary), out / "report.html")
+    return summary
+
+
+def summary_json(summary: ReplaySummary) -> dict[str, Any]:
+    return summary.to_json()
+
+
+def curves_json(summary: ReplaySummary) -> dict[str, Any]:
+    return {r.exposure.version: r.curve.to_json() for r in summary.runs}
+
+
+def write_summary(summary: ReplaySummary, out: Path) -> None:
+    """``summary.json`` and ``curves.json`` under ``out``."""
+    (out / "summary.json").write_text(json.dumps(summary.to_json(), indent=2) + "\n")
+    (out / "curves.json").write_text(json.dumps(curves_json(summary)) + "\n")
+
+
+def iter_runs(summary: ReplaySummary) -> Iterator[ExposureRun]:
+    return (r.exposure for r in summary.runs)
+
+
+__all__ = [
+    "REPLAY_START",
+    "SCENARIO",
+    "HttpFactory",
+    "Progress",
+    "ReplayConfig",
+    "ReplaySummary",
+    "RunResult",
+    "build_template",
+    "curves_json",
+    "fresh_store",
+    "run_replay",
+    "write_summary",
+]
