@@ -13,6 +13,7 @@ for _module in (
     "graphwarden.graph.models",
     "graphwarden.consent.models",
     "graphwarden.consent.oauth_models",
+    "graphwarden.consent.platform_models",
     "graphwarden.ledger.models",
 ):
     try:
