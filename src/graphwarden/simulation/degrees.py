@@ -59,11 +59,11 @@ class DegreeModel:
     mean: float
     cap: int = FRIEND_CAP
     #: share of each person's friendships sought inside their circle
-    local_share: float = 0.39
+    local_share: float = 0.40
     #: circle size as a multiple of the median target degree
     circle_scale: float = 0.95
     #: share of the non-circle friendships matched inside the person's country
-    home_share: float = 0.72
+    home_share: float = 0.80
 
     def __post_init__(self) -> None:
         if not (1 <= self.median <= self.mean):
@@ -235,17 +235,27 @@ def block_bounds(
 
 def _route(
     edge_arrays: list[npt.NDArray[np.int32]],
-    block_of: npt.NDArray[np.int32],
-    n_blocks: int,
-) -> list[list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]]]:
-    """Split both directions of every edge into per-block (row, column) lists.
+    blocks: npt.NDArray[np.int64],
+    n: int,
+) -> list[npt.NDArray[np.int64]]:
+    """Both directions of every edge as per-block keys ``(row - block start) * n + column``.
 
-    Consumes ``edge_arrays`` (each is released once routed) and copies every piece, so a
-    block's entries can be freed as soon as the block is assembled.
+    Two passes: count each block's entries, then fill one exactly sized array per block.
+    Large single arrays (rather than many pieces) go back to the operating system as soon as
+    their block is assembled, which keeps peak memory near the final CSR's size.
+    Consumes ``edge_arrays``.
     """
-    buckets: list[list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]]] = [
-        [] for _ in range(n_blocks)
-    ]
+    n_blocks = blocks.size - 1
+    block_of = np.repeat(np.arange(n_blocks, dtype=np.int32), np.diff(blocks))
+    counts = np.zeros(n_blocks, dtype=np.int64)
+    for edges in edge_arrays:
+        for e0 in range(0, edges.shape[0], _ROUTE_CHUNK):
+            part = edges[e0 : e0 + _ROUTE_CHUNK]
+            part = part[part[:, 0] != part[:, 1]]
+            counts += np.bincount(block_of[part[:, 0]], minlength=n_blocks)
+            counts += np.bincount(block_of[part[:, 1]], minlength=n_blocks)
+    keys = [np.empty(int(c), dtype=np.int64) for c in counts]
+    filled = np.zeros(n_blocks, dtype=np.int64)
     while edge_arrays:
         edges = edge_arrays.pop(0)
         for e0 in range(0, edges.shape[0], _ROUTE_CHUNK):
@@ -254,14 +264,16 @@ def _route(
             r = np.concatenate([part[:, 0], part[:, 1]])
             c = np.concatenate([part[:, 1], part[:, 0]])
             blk = block_of[r]
+            key = (r - blocks[blk]) * n + c
             order = np.argsort(blk, kind="stable")
+            key = key[order]
             bounds = np.concatenate([[0], np.cumsum(np.bincount(blk, minlength=n_blocks))])
-            r, c = r[order], c[order]
-            for b in np.flatnonzero(np.diff(bounds)):
-                lo, hi = bounds[b], bounds[b + 1]
-                buckets[b].append((r[lo:hi].copy(), c[lo:hi].copy()))
+            for j in np.flatnonzero(np.diff(bounds)):
+                lo, hi = int(bounds[j]), int(bounds[j + 1])
+                keys[j][filled[j] : filled[j] + hi - lo] = key[lo:hi]
+                filled[j] += hi - lo
         del edges
-    return buckets
+    return keys
 
 
 def build_graph(
@@ -295,9 +307,8 @@ def build_graph(
     if n > 1:
         edge_arrays.append(chain_edges(n, seed))
     blocks = block_bounds(circles, target)
-    block_of = np.repeat(np.arange(blocks.size - 1, dtype=np.int32), np.diff(blocks))
-    buckets = _route(edge_arrays, block_of, blocks.size - 1)
-    upper = sum(rr.size for bucket in buckets for rr, _ in bucket)
+    routed = _route(edge_arrays, blocks, n)
+    upper = sum(k.size for k in routed)
     # upper bound of circle entries: every circle complete
     upper += int(np.sum(sizes * (sizes - 1)))
     indices = np.empty(min(upper, n * (n - 1)), dtype=np.int32)
@@ -309,12 +320,10 @@ def build_graph(
         c0, c1 = int(circle_idx[b]), int(circle_idx[b + 1])
         rng = stream(seed, STREAM_CIRCLE, b)
         cu, cv = _circle_edges(circles[c0:c1], sizes[c0:c1], local, rng)
-        parts_r = [cu, cv] + [rr for rr, _ in buckets[b]]
-        parts_c = [cv, cu] + [cc for _, cc in buckets[b]]
-        buckets[b] = []  # free the routed entries of this block as soon as they are used
-        rows = np.concatenate(parts_r).astype(np.int64) - a0
-        keys = rows * n + np.concatenate(parts_c)
-        del rows, parts_r, parts_c
+        cu64, cv64 = cu.astype(np.int64) - a0, cv.astype(np.int64) - a0
+        keys = np.concatenate([routed[b], cu64 * n + cv64 + a0, cv64 * n + cu64 + a0])
+        routed[b] = routed[b][:0]  # release this block's routed entries now
+        del cu, cv, cu64, cv64
         keys.sort()
         if keys.size:
             keep = np.empty(keys.size, dtype=bool)
