@@ -34,6 +34,30 @@ API_FACTORY = "graphwarden.api.app:create_app"
 IN_PROCESS_BASE = "https://graphwarden.test"
 
 
+class PortalTransport(httpx.BaseTransport):
+    """A synchronous httpx transport that hands each request to an ASGI application through
+    ``httpx.ASGITransport``, on an event loop running in a helper thread (anyio's blocking
+    portal): the requests an app would send over a socket, without the socket."""
+
+    def __init__(self, app: Any, portal: Any) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+        self._portal = portal
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        replay = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+
+        async def send() -> httpx.Response:
+            response = await self._asgi.handle_async_request(replay)
+            content = await response.aread()
+            return httpx.Response(
+                response.status_code, headers=response.headers, content=content, request=request
+            )
+
+        result: httpx.Response = self._portal.call(send)
+        return result
+
+
 @contextmanager
 def in_process_client(engine: Engine, data_dir: Path, clock: Clock) -> Iterator[httpx.Client]:
     """An ``httpx.Client`` on the real server application, in this process.
@@ -42,7 +66,7 @@ def in_process_client(engine: Engine, data_dir: Path, clock: Clock) -> Iterator[
     found by import string as ``serve`` finds it, since entry points never import each
     other) over ``engine``, with demo sign-in on: synthetic people sign in with ``demo-<id>``.
     """
-    from fastapi.testclient import TestClient
+    from anyio.from_thread import start_blocking_portal
     from uvicorn.importer import ImportFromStringError, import_from_string
 
     from graphwarden.consent.oauth import build_oauth
@@ -59,11 +83,21 @@ def in_process_client(engine: Engine, data_dir: Path, clock: Clock) -> Iterator[
         factory = import_from_string(SERVER_FACTORY)
     except ImportFromStringError:  # a tree without the composition root: the API alone
         factory = import_from_string(API_FACTORY)
-    server = factory(engine=engine, settings=settings, clock=clock)
+    # The replay's clock is simulated (the 2014 harvest ran over weeks): the edge rate limits,
+    # which count wall-clock serving time, would throttle it at random; the policy and the
+    # ledger are what it measures, and those are always on.
+    server = factory(engine=engine, settings=settings, clock=clock, rate_limits=False)
     server.state.oauth = build_oauth(
         server.state.consent, engine, issuer=IN_PROCESS_BASE, clock=clock, demo_login=True
     )
-    with TestClient(server, base_url=IN_PROCESS_BASE, follow_redirects=False) as client:
+    with (
+        start_blocking_portal() as portal,
+        httpx.Client(
+            transport=PortalTransport(server, portal),
+            base_url=IN_PROCESS_BASE,
+            follow_redirects=False,
+        ) as client,
+    ):
         yield client
 
 
@@ -208,4 +242,11 @@ def quiz_2014(
     console.print(f"summary: {out / 'summary.json'}\nreport:  {out / 'report.html'}")
 
 
-__all__ = ["IN_PROCESS_BASE", "app", "headline_table", "in_process_client", "replay_quiz"]
+__all__ = [
+    "IN_PROCESS_BASE",
+    "PortalTransport",
+    "app",
+    "headline_table",
+    "in_process_client",
+    "replay_quiz",
+]

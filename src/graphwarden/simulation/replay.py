@@ -235,7 +235,8 @@ def run_replay(
         started = time.perf_counter()
         root: str | None = None
         if config.engine == "api":
-            assert template is not None and http_factory is not None
+            assert template is not None
+            assert http_factory is not None
             ledger, _app = _api_run(
                 config, version, template, installers.tolist(), benign_people, http_factory,
                 progress,
@@ -262,7 +263,7 @@ def run_replay(
                 ledger=ledger,
                 seconds=time.perf_counter() - started,
                 merkle_root=root,
-            )  # fmt: skip
+            )
         )
     if template is not None and template.exists():
         template.unlink()
