@@ -277,12 +277,14 @@ class StoredTree:
         self._leaves: dict[int, list[bytes]] = {}
 
     def _block(self, index: int) -> bytes:
+        if not self._blocks:
+            # one query for every cached block (32 bytes per 1,024 records): a proof needs
+            # up to log2(n) of them, scattered, and one round trip each would dominate
+            rows = self._conn.execute(text('SELECT "index", hash FROM ledger_subtrees'))
+            self._blocks = {int(i): bytes(h) for i, h in rows}
         cached = self._blocks.get(index)
         if cached is None:
-            row = self._conn.execute(
-                text('SELECT hash FROM ledger_subtrees WHERE "index" = :i'), {"i": index}
-            ).first()
-            cached = bytes(row[0]) if row is not None else subtree_root(self._block_leaves(index))
+            cached = subtree_root(self._block_leaves(index))
             self._blocks[index] = cached
         return cached
 
