@@ -1,0 +1,68 @@
+"""``graphwarden replay quiz-2014`` end to end: v1.0 exposes tens of times the installers,
+nearly all without consent; v2.0 and v3.0 expose nobody who did not consent."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from graphwarden.cli.main import main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
+    try:
+        main(["replay", "quiz-2014", *args, "--json"])
+    except SystemExit as exc:  # main exits only on failure
+        pytest.fail(f"exit {exc.code}: {capsys.readouterr().err}")
+    return json.loads(capsys.readouterr().out)
+
+
+def _check(summary: dict[str, object], out: Path) -> None:
+    runs = {r["version"]: r for r in summary["runs"]}  # type: ignore[attr-defined]
+    v1 = runs["v1.0"]
+    assert v1["exposed_users"] >= 10 * v1["consenting_users"]
+    assert v1["non_consenting_exposed"] >= 0.95 * v1["exposed_users"]
+    assert runs["v2.0"]["non_consenting_exposed"] == 0
+    assert runs["v3.0"]["non_consenting_exposed"] == 0
+    assert json.loads((out / "summary.json").read_text())["runs"] == summary["runs"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") == 5
+    assert not re.search(r'(src|href)\s*=\s*["\']?\s*(https?:)?//', html, re.IGNORECASE)
+
+
+def test_bulk_engine_at_20000_people(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bulk"
+    summary = _run(capsys, "--users", "20000", "--install-rate", "0.002", "--seed", "1",
+                   "--engine", "bulk", "--out", str(out))  # fmt: skip
+    assert summary["population"] == 20000 and summary["installers"] == 40
+    _check(summary, out)
+
+
+def test_api_engine_at_2000_people(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "api"
+    summary = _run(capsys, "--users", "2000", "--installers", "4", "--seed", "1",
+                   "--engine", "api", "--out", str(out))  # fmt: skip
+    _check(summary, out)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--users", "100", "--seed", "1"],
+        ["--users", "100", "--installers", "2", "--install-rate", "0.1"],
+        ["--users", "100", "--installers", "2", "--versions", "v9.9"],
+        ["--users", "100", "--installers", "2", "--engine", "warp"],
+        ["--users", "100", "--installers", "500"],
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["replay", "quiz-2014", *args, "--out", str(tmp_path), "--json"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("graphwarden: error:") and "\n" not in err and "Traceback" not in err
