@@ -37,7 +37,8 @@ def test_bulk_engine_at_20000_people(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = tmp_path / "bulk"
     summary = _run(capsys, "--users", "20000", "--install-rate", "0.002", "--seed", "1",
                    "--engine", "bulk", "--out", str(out))  # fmt: skip
-    assert summary["population"] == 20000 and summary["installers"] == 40
+    assert summary["population"] == 20000
+    assert summary["installers"] == 40
     _check(summary, out)
 
 
@@ -65,4 +66,6 @@ def test_bad_input_is_one_line_and_exit_2(
         main(["replay", "quiz-2014", *args, "--out", str(tmp_path), "--json"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("graphwarden: error:") and "\n" not in err and "Traceback" not in err
+    assert err.startswith("graphwarden: error:")
+    assert "\n" not in err
+    assert "Traceback" not in err

@@ -60,5 +60,7 @@ def test_counts_come_from_the_records(tmp_path: Path) -> None:
     # consent from the consent store instead of the ledger's owners
     assert exposure_run("v1.0", ledger, people, consenting=[1, 2, 3, 4]).non_consenting_exposed == 0
     curve = growth_curve(ledger)
-    assert curve.exposed[-1] == 4 and curve.calls[-1] == 4 and curve.installers[-1] == 2
+    assert curve.exposed[-1] == 4
+    assert curve.calls[-1] == 4
+    assert curve.installers[-1] == 2
     assert curve.exposed == sorted(curve.exposed)

@@ -58,7 +58,8 @@ def test_bulk_ledger_is_deterministic_and_has_a_merkle_root(tmp_path: Path) -> N
     a = run_bulk(pop, inst, "v1.0", tmp_path / "a.parquet")
     b = run_bulk(pop, inst, "v1.0", tmp_path / "b.parquet")
     assert a.records == b.records > 0
-    assert a.merkle_root == b.merkle_root and a.merkle_root is not None
+    assert a.merkle_root == b.merkle_root
+    assert a.merkle_root is not None
     other = run_bulk(pop, choose_installers(pop, count=6, seed=6), "v1.0", tmp_path / "c.parquet")
     assert other.merkle_root != a.merkle_root
 
