@@ -35,7 +35,8 @@ _BLOCK_ENTRIES = 12_000_000
 #: circle pairs evaluated per vectorised step
 _PAIR_BUDGET = 4_000_000
 #: undirected stub pairs routed per step
-_ROUTE_CHUNK = 4_000_000
+_ROUTE_CHUNK = 2_000_000
+_EMPTY = np.empty(0, dtype=np.int64)
 
 # stream ids for the seed sequence: each random process draws from its own stream
 STREAM_DEGREE = 1
@@ -322,7 +323,7 @@ def build_graph(
         cu, cv = _circle_edges(circles[c0:c1], sizes[c0:c1], local, rng)
         cu64, cv64 = cu.astype(np.int64) - a0, cv.astype(np.int64) - a0
         keys = np.concatenate([routed[b], cu64 * n + cv64 + a0, cv64 * n + cu64 + a0])
-        routed[b] = routed[b][:0]  # release this block's routed entries now
+        routed[b] = _EMPTY  # release this block's routed entries now (a view would keep them)
         del cu, cv, cu64, cv64
         keys.sort()
         if keys.size:

@@ -24,7 +24,7 @@ from graphwarden.simulation.population import generate_population
 
 def test_calibration_at_moderate_size() -> None:
     pop = generate_population(60_000, seed=2)
-    stats = measure(pop.graph, pop.country, sample=400, seed=1)
+    stats = measure(pop.graph, pop.country, sample=300, seed=1)
     errors = relative_errors(stats, PRESETS["2014"])
     assert errors["median_degree"] <= 0.10
     assert errors["mean_degree"] <= 0.10
