@@ -34,7 +34,7 @@ def issue_command(
 ) -> None:
     """Record the person's consent to the app and issue a user access token.
 
-    The token is recorded as issued by ``cli:<operator>``, so test tokens stay
+    The token is recorded as issued by "cli:<operator>", so test tokens stay
     distinguishable from tokens people obtained through the OAuth flow.
     """
     with opened_store() as engine:
