@@ -496,3 +496,32 @@ def test_no_id_that_was_not_given_resolves(
     if guess in given_ids:  # pragma: no cover - 2 in 16**32
         return
     assert consent.resolve_scoped_id(app, guess) is None
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    guess=st.one_of(
+        st.text(max_size=60),
+        st.text(
+            alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+            min_size=43,
+            max_size=43,
+        ),
+    )
+)
+def test_no_token_that_was_not_issued_resolves(
+    sqlite_consent: tuple[SqlConsentService, AppId], guess: str
+) -> None:
+    consent, app = sqlite_consent
+    consent.authorize(app, ALICE, granted=["public_profile"])
+    issued = consent.issue_token(app, ALICE, scope=["public_profile"], issued_by="test")
+    if guess == issued:  # pragma: no cover - 2**-256
+        return
+    with pytest.raises(AuthError) as err:
+        consent.resolve_token(guess)
+    assert str(err.value) == TOKEN_INVALID
+    assert consent.resolve_token(issued).person_id == ALICE
