@@ -173,8 +173,9 @@ def _segment_sums(
     values: npt.NDArray[np.int64], bounds: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]:
     """Sum of ``values`` over each ``[bounds[j], bounds[j + 1])`` (empty segments give 0)."""
-    csum = np.concatenate([[0], np.cumsum(values)])
-    return csum[bounds[1:]] - csum[bounds[:-1]]
+    csum = np.concatenate([[0], np.cumsum(values)]).astype(np.int64)
+    sums: npt.NDArray[np.int64] = csum[bounds[1:]] - csum[bounds[:-1]]
+    return sums
 
 
 def _even_segments(
@@ -231,7 +232,8 @@ def block_bounds(
     at_circle = csum[circles]
     marks = np.searchsorted(at_circle, np.arange(0, at_circle[-1], _BLOCK_ENTRIES)[1:])
     picks = np.unique(np.concatenate([[0], marks, [circles.size - 1]]))
-    return circles[picks]
+    bounds: npt.NDArray[np.int64] = circles[picks]
+    return bounds
 
 
 def _route(

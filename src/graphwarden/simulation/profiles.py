@@ -128,7 +128,8 @@ def sample_ages(rng: np.random.Generator, n: int) -> npt.NDArray[np.uint8]:
     bracket = rng.choice(len(AGE_BRACKETS), size=n, p=shares / shares.sum())
     lo = np.array([b[0] for b in AGE_BRACKETS])[bracket]
     hi = np.array([b[1] for b in AGE_BRACKETS])[bracket]
-    return (lo + np.floor(rng.random(n) * (hi - lo + 1))).astype(np.uint8)
+    ages: npt.NDArray[np.uint8] = (lo + np.floor(rng.random(n) * (hi - lo + 1))).astype(np.uint8)
+    return ages
 
 
 def _ascii(text: str) -> str:
@@ -254,7 +255,7 @@ def draw_profile_codes(
         def filled_in(codes: npt.NDArray[np.generic], kinds: int) -> npt.NDArray[np.generic]:
             return np.where(codes == 0, rng.integers(1, kinds, size=n), codes)
 
-        relationship = filled_in(relationship, len(RELATIONSHIP_STATUSES))
+        relationship = filled_in(relationship, len(RELATIONSHIP_STATUSES)).astype(np.uint8)
         religion = filled_in(religion, len(RELIGIONS))
         political = filled_in(political, len(POLITICAL_VIEWS))
         education = filled_in(education, len(EDUCATION_KINDS)).astype(np.uint16)
