@@ -6,21 +6,19 @@ indexed query (the token by its SHA-256 joined to its app; the owner's person ro
 to the authorization). App-scoped ids are recorded with one INSERT that ignores ids already
 given (``ON CONFLICT DO NOTHING`` on both SQLite and PostgreSQL).
 
-Permission names are checked for shape only (``[a-z_]+``); which names a platform version
-knows is policy, checked by the layers above (CLI, OAuth, Graph API).
+Permission names are checked for shape only (``[a-z_]+``, see
+:mod:`graphwarden.consent.records`); which names a platform version knows is policy, checked
+by the layers above (CLI, OAuth, Graph API).
 """
 
 from __future__ import annotations
 
-import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, Table, and_, column, exists, inspect, literal, select, table, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from graphwarden.consent.interfaces import (
@@ -30,8 +28,19 @@ from graphwarden.consent.interfaces import (
     OwnerState,
     TokenInfo,
 )
-from graphwarden.consent.models import AccessToken, App, AppScopedId, Authorization
-from graphwarden.consent.scoping import looks_like_scoped_id, new_scoping_key, scoped_id_for
+from graphwarden.consent.models import AccessToken, App, Authorization
+from graphwarden.consent.records import (
+    APP_MODES,
+    APP_STATUSES,
+    app_columns,
+    app_info,
+    authorization_info,
+    check_permissions,
+    check_url,
+    join_permissions,
+    split_permissions,
+)
+from graphwarden.consent.scoping import ScopedIdRegistry, new_scoping_key
 from graphwarden.consent.tokens import (
     TOKEN_EXPIRED,
     TOKEN_INVALID,
@@ -57,109 +66,15 @@ from graphwarden.graph.models import Person
 _apps = cast(Table, App.__table__)
 _auths = cast(Table, Authorization.__table__)
 _tokens = cast(Table, AccessToken.__table__)
-_scoped = cast(Table, AppScopedId.__table__)
 _people = cast(Table, Person.__table__)
 #: declared by the developer-platform migration; looked up by name so that a store without
 #: it (an older schema) simply has no roles
 _roles = table("app_roles", column("app_id"), column("person_id"))
 
-_PERMISSION = re.compile(r"[a-z_]{1,64}")
-APP_MODES = ("development", "live")
-APP_STATUSES = ("active", "suspended", "deleted")
 #: default lifetime of an access token: 60 days, as long-lived tokens were
 DEFAULT_TOKEN_TTL = 60 * 24 * 3600
-#: rows per INSERT of scoped ids: keeps SQLite under its bound-parameter limit
-_SCOPED_CHUNK = 300
-#: (app, person) pairs known to be recorded; bounded so a long-running worker stays small
-_RECORDED_CAP = 200_000
 
 T = TypeVar("T")
-
-
-# --- permission sets -------------------------------------------------------------------------
-
-
-def check_permissions(names: Iterable[str]) -> frozenset[str]:
-    """The names as a set, each checked for shape; raises ``InvalidInput`` on a bad one."""
-    out = set()
-    for name in names:
-        if not isinstance(name, str) or _PERMISSION.fullmatch(name) is None:
-            raise InvalidInput(f"invalid permission name {name!r}")
-        out.add(name)
-    return frozenset(out)
-
-
-def split_permissions(value: str | None) -> frozenset[str]:
-    """A stored comma list as a set."""
-    return frozenset(p for p in (value or "").split(",") if p)
-
-
-def join_permissions(perms: Iterable[str]) -> str:
-    """A set as its stored form: sorted, comma-separated."""
-    return ",".join(sorted(set(perms)))
-
-
-def _check_redirect_uri(uri: str) -> str:
-    # RFC 6749 §3.1.2: absolute URI, no fragment; exact matching happens at the OAuth layer
-    parts = urlsplit(uri)
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.netloc
-        or parts.fragment
-        or any(ch.isspace() for ch in uri)
-    ):
-        raise InvalidInput(
-            f"redirect URI must be an absolute http(s) URI without fragment: {uri!r}"
-        )
-    return uri
-
-
-# --- rows to values --------------------------------------------------------------------------
-
-_APP_COLUMNS = (
-    "id",
-    "name",
-    "api_version",
-    "mode",
-    "status",
-    "requested_permissions",
-    "approved_permissions",
-    "redirect_uris",
-    "privacy_policy_url",
-    "deletion_callback_url",
-)
-
-
-def _app_columns(prefix: str = "") -> list[Any]:
-    return [_apps.c[name].label(prefix + name) for name in _APP_COLUMNS]
-
-
-def _app_info(m: Mapping[str, Any], prefix: str = "") -> AppInfo:
-    return AppInfo(
-        id=AppId(int(m[prefix + "id"])),
-        name=m[prefix + "name"],
-        api_version=cast(ApiVersion, m[prefix + "api_version"]),
-        mode=m[prefix + "mode"],
-        status=m[prefix + "status"],
-        requested_permissions=split_permissions(m[prefix + "requested_permissions"]),
-        approved_permissions=split_permissions(m[prefix + "approved_permissions"]),
-        redirect_uris=tuple(u for u in (m[prefix + "redirect_uris"] or "").split("\n") if u),
-        privacy_policy_url=m[prefix + "privacy_policy_url"],
-        deletion_callback_url=m[prefix + "deletion_callback_url"],
-    )
-
-
-def _authorization_info(m: Mapping[str, Any]) -> AuthorizationInfo:
-    removed = m["removed_at"]
-    return AuthorizationInfo(
-        app_id=AppId(int(m["app_id"])),
-        person_id=PersonId(int(m["person_id"])),
-        granted=split_permissions(m["granted"]),
-        declined=split_permissions(m["declined"]),
-        created_at=as_utc(m["created_at"]),
-        last_used_at=as_utc(m["last_used_at"]),
-        removed_at=None if removed is None else as_utc(removed),
-    )
 
 
 class SqlConsentService:
@@ -173,9 +88,7 @@ class SqlConsentService:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
         self._lock = threading.Lock()
-        #: scoping keys never change, so each app's is read once per process
-        self._scoping_keys: dict[int, str] = {}
-        self._recorded: set[tuple[int, int]] = set()
+        self._scoped_ids = ScopedIdRegistry(engine)
         self._has_roles: bool | None = None
 
     # --- plumbing ------------------------------------------------------------------------
@@ -199,7 +112,7 @@ class SqlConsentService:
 
     @staticmethod
     def _require_app(conn: Any, app: AppId) -> Mapping[str, Any]:
-        row = conn.execute(select(*_app_columns()).where(_apps.c.id == int(app))).first()
+        row = conn.execute(select(*app_columns()).where(_apps.c.id == int(app))).first()
         if row is None or row._mapping["status"] == "deleted":
             raise NotFound(f"no app {int(app)}")
         return cast(Mapping[str, Any], row._mapping)
@@ -236,10 +149,11 @@ class SqlConsentService:
         if mode not in APP_MODES:
             raise InvalidInput(f"app mode must be one of {APP_MODES}, got {mode!r}")
         requested = check_permissions(permissions) | {"public_profile"}
-        uris = [_check_redirect_uri(u) for u in redirect_uris]
-        for url in (privacy_policy_url, deletion_callback_url):
-            if url is not None:
-                _check_redirect_uri(url)
+        uris = [check_url(u) for u in redirect_uris]
+        if privacy_policy_url is not None:
+            check_url(privacy_policy_url, "privacy policy URL")
+        if deletion_callback_url is not None:
+            check_url(deletion_callback_url, "deletion callback URL")
         secret = new_app_secret()
         values = {
             "name": name,
@@ -265,17 +179,19 @@ class SqlConsentService:
     def get_app(self, app: AppId) -> AppInfo | None:
         """The app, or None when it does not exist (deleted apps are returned, marked)."""
         row = self._run(
-            lambda conn: conn.execute(select(*_app_columns()).where(_apps.c.id == int(app))).first()
+            lambda conn: conn.execute(select(*app_columns()).where(_apps.c.id == int(app))).first()
         )
-        return None if row is None else _app_info(row._mapping)
+        return None if row is None else app_info(row._mapping)
 
     def list_apps(self, *, after: AppId | None = None, limit: int = 100) -> list[AppInfo]:
         """Apps in id order, strictly after ``after``."""
-        stmt = select(*_app_columns()).order_by(_apps.c.id).limit(limit)
+        if limit < 0:
+            raise InvalidInput(f"limit must not be negative, got {limit}")
+        stmt = select(*app_columns()).order_by(_apps.c.id).limit(limit)
         if after is not None:
             stmt = stmt.where(_apps.c.id > int(after))
         rows = self._run(lambda conn: conn.execute(stmt).all())
-        return [_app_info(r._mapping) for r in rows]
+        return [app_info(r._mapping) for r in rows]
 
     def set_app_status(self, app: AppId, status: str) -> None:
         """Mark an app active, suspended or deleted."""
@@ -337,7 +253,7 @@ class SqlConsentService:
                 if row._mapping["removed_at"] is not None:
                     values["created_at"] = now
                 conn.execute(update(_auths).where(key).values(values))
-            return _authorization_info(conn.execute(select(_auths).where(key)).one()._mapping)
+            return authorization_info(conn.execute(select(_auths).where(key)).one()._mapping)
 
         try:
             return self._run(work, write=True)
@@ -363,7 +279,7 @@ class SqlConsentService:
         """The person's authorization of the app, removed or not; None if never authorized."""
         stmt = select(_auths).where(_auths.c.app_id == int(app), _auths.c.person_id == int(person))
         row = self._run(lambda conn: conn.execute(stmt).first())
-        return None if row is None else _authorization_info(row._mapping)
+        return None if row is None else authorization_info(row._mapping)
 
     def authorizations_of(
         self, app: AppId, people: Sequence[PersonId]
@@ -378,7 +294,7 @@ class SqlConsentService:
             _auths.c.removed_at.is_(None),
         )
         rows = self._run(lambda conn: conn.execute(stmt).all())
-        return {PersonId(int(r.person_id)): _authorization_info(r._mapping) for r in rows}
+        return {PersonId(int(r.person_id)): authorization_info(r._mapping) for r in rows}
 
     def authorizations_by(self, person: PersonId) -> list[AuthorizationInfo]:
         """Every app authorization of ``person`` (live and removed), most recently used first."""
@@ -388,7 +304,7 @@ class SqlConsentService:
             .order_by(_auths.c.last_used_at.desc(), _auths.c.app_id)
         )
         rows = self._run(lambda conn: conn.execute(stmt).all())
-        return [_authorization_info(r._mapping) for r in rows]
+        return [authorization_info(r._mapping) for r in rows]
 
     def remove_app(self, app: AppId, person: PersonId) -> None:
         """The person removes the app: the authorization ends and their tokens are revoked."""
@@ -476,7 +392,7 @@ class SqlConsentService:
                 t.c.expires_at,
                 t.c.revoked_at,
                 t.c.issued_by,
-                *_app_columns("app_"),
+                *app_columns("app_"),
             )
             .join(_apps, _apps.c.id == t.c.app_id)
             .where(t.c.token_hash == hash_token(token))
@@ -492,7 +408,7 @@ class SqlConsentService:
             raise AuthError(TOKEN_EXPIRED)
         return TokenInfo(
             token_id=int(m["id"]),
-            app=_app_info(m, "app_"),
+            app=app_info(m, "app_"),
             person_id=PersonId(int(m["person_id"])),
             scope=split_permissions(m["scope"]),
             issued_at=as_utc(m["issued_at"]),
@@ -578,64 +494,17 @@ class SqlConsentService:
 
     # --- app-scoped ids ------------------------------------------------------------------
 
-    def _scoping_key(self, app: AppId) -> str:
-        key = self._scoping_keys.get(int(app))
-        if key is None:
-            row = self._run(
-                lambda conn: conn.execute(
-                    select(_apps.c.scoping_key).where(_apps.c.id == int(app))
-                ).first()
-            )
-            if row is None:
-                raise NotFound(f"no app {int(app)}")
-            key = str(row[0])
-            self._scoping_keys[int(app)] = key
-        return key
-
     def scoped_id(self, app: AppId, person: PersonId) -> ScopedId:
         """The id ``app`` knows ``person`` by, recorded so the app can address it later."""
         return self.scoped_ids(app, [person])[PersonId(int(person))]
 
     def scoped_ids(self, app: AppId, people: Sequence[PersonId]) -> dict[PersonId, ScopedId]:
         """Scoped ids of a page of people, recorded with one INSERT that skips known ones."""
-        key = self._scoping_key(app)
-        out = {PersonId(int(p)): scoped_id_for(key, PersonId(int(p))) for p in people}
-        with self._lock:
-            fresh = [p for p in out if (int(app), int(p)) not in self._recorded]
-        if not fresh:
-            return out
-        rows = [{"app_id": int(app), "scoped_id": out[p], "person_id": int(p)} for p in fresh]
-
-        def work(conn: Any) -> None:
-            dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-            for i in range(0, len(rows), _SCOPED_CHUNK):
-                stmt = dialect.insert(_scoped).values(rows[i : i + _SCOPED_CHUNK])
-                conn.execute(stmt.on_conflict_do_nothing())
-
-        try:
-            self._run(work, write=True)
-        except IntegrityViolation as exc:
-            raise NotFound("cannot give a scoped id for an unknown person") from exc
-        with self._lock:
-            if len(self._recorded) + len(fresh) > _RECORDED_CAP:
-                self._recorded.clear()
-            self._recorded.update((int(app), int(p)) for p in fresh)
-        return out
+        return self._scoped_ids.give(app, people)
 
     def resolve_scoped_id(self, app: AppId, scoped: str) -> PersonId | None:
         """The person behind an id ``app`` was given, or None if it was never given."""
-        if not isinstance(scoped, str) or not looks_like_scoped_id(scoped):
-            return None
-        stmt = select(_scoped.c.person_id).where(
-            _scoped.c.app_id == int(app), _scoped.c.scoped_id == scoped
-        )
-        found = self._run(lambda conn: conn.execute(stmt).scalar_one_or_none())
-        return None if found is None else PersonId(int(found))
-
-
-def token_lifetime_left(token: TokenInfo, now: datetime) -> timedelta:
-    """How long ``token`` stays valid after ``now`` (zero or negative once expired)."""
-    return token.expires_at - now
+        return self._scoped_ids.resolve(app, scoped)
 
 
 __all__ = [
@@ -646,5 +515,4 @@ __all__ = [
     "check_permissions",
     "join_permissions",
     "split_permissions",
-    "token_lifetime_left",
 ]
