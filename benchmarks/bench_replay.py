@@ -22,7 +22,7 @@ FLOOR_S = 600.0
 
 
 def _engine_run(engine: str, users: int, rate: float, out: Path) -> dict[str, Any]:
-    from graphwarden.cli.replay import in_process_client
+    from graphwarden.server import in_process_client
     from graphwarden.simulation.population import generate_population
     from graphwarden.simulation.replay import ReplayConfig, run_replay
     from graphwarden.simulation.scenarios import installer_count

@@ -9,96 +9,19 @@ JSON with ``--json``). Bad input is one line on stderr and exit code 2.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Engine
 
-from graphwarden.core.clock import Clock
 from graphwarden.core.errors import InvalidInput
 from graphwarden.core.types import API_VERSIONS, ApiVersion
+from graphwarden.server import in_process_client
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-
-#: the platform application factory (``graphwarden.server``), and the API's alone
-SERVER_FACTORY = "graphwarden.server:create_server"
-API_FACTORY = "graphwarden.api.app:create_app"
-#: the base URL the in-process server answers on (also its OAuth issuer)
-IN_PROCESS_BASE = "https://graphwarden.test"
-
-
-class PortalTransport(httpx.BaseTransport):
-    """A synchronous httpx transport that hands each request to an ASGI application through
-    ``httpx.ASGITransport``, on an event loop running in a helper thread (anyio's blocking
-    portal): the requests an app would send over a socket, without the socket."""
-
-    def __init__(self, app: Any, portal: Any) -> None:
-        self._asgi = httpx.ASGITransport(app=app)
-        self._portal = portal
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
-        replay = httpx.Request(request.method, request.url, headers=request.headers, content=body)
-
-        async def send() -> httpx.Response:
-            response = await self._asgi.handle_async_request(replay)
-            content = await response.aread()
-            return httpx.Response(
-                response.status_code, headers=response.headers, content=content, request=request
-            )
-
-        result: httpx.Response = self._portal.call(send)
-        return result
-
-
-@contextmanager
-def in_process_client(engine: Engine, data_dir: Path, clock: Clock) -> Iterator[httpx.Client]:
-    """An ``httpx.Client`` on the real server application, in this process.
-
-    The application is the one ``graphwarden serve`` runs (the composition root's factory,
-    found by import string as ``serve`` finds it, since entry points never import each
-    other) over ``engine``, with demo sign-in on: synthetic people sign in with ``demo-<id>``.
-    """
-    from anyio.from_thread import start_blocking_portal
-    from uvicorn.importer import ImportFromStringError, import_from_string
-
-    from graphwarden.consent.oauth import build_oauth
-    from graphwarden.core.config import Settings
-
-    data_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(
-        database_url=engine.url.render_as_string(hide_password=True),
-        data_dir=data_dir,
-        redis_url=None,
-        issuer=IN_PROCESS_BASE,
-    )
-    try:
-        factory = import_from_string(SERVER_FACTORY)
-    except ImportFromStringError:  # a tree without the composition root: the API alone
-        factory = import_from_string(API_FACTORY)
-    # The replay's clock is simulated (the 2014 harvest ran over weeks): the edge rate limits,
-    # which count wall-clock serving time, would throttle it at random; the policy and the
-    # ledger are what it measures, and those are always on.
-    server = factory(engine=engine, settings=settings, clock=clock, rate_limits=False)
-    server.state.oauth = build_oauth(
-        server.state.consent, engine, issuer=IN_PROCESS_BASE, clock=clock, demo_login=True
-    )
-    with (
-        start_blocking_portal() as portal,
-        httpx.Client(
-            transport=PortalTransport(server, portal),
-            base_url=IN_PROCESS_BASE,
-            follow_redirects=False,
-        ) as client,
-    ):
-        yield client
 
 
 def parse_versions(text: str) -> tuple[ApiVersion, ...]:
@@ -243,10 +166,7 @@ def quiz_2014(
 
 
 __all__ = [
-    "IN_PROCESS_BASE",
-    "PortalTransport",
     "app",
     "headline_table",
-    "in_process_client",
     "replay_quiz",
 ]

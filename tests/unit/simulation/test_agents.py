@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from graphwarden.cli.replay import in_process_client
+from graphwarden.server import in_process_client
 from graphwarden.consent.services import SqlConsentService
 from graphwarden.core.clock import ManualClock
 from graphwarden.core.db import create_store_engine

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphwarden.analytics.exposure import exposure_run, write_people
-from graphwarden.cli.replay import in_process_client
+from graphwarden.server import in_process_client
 from graphwarden.core.errors import InvalidInput
 from graphwarden.simulation.bulk_engine import run_bulk
 from graphwarden.simulation.population import generate_population
