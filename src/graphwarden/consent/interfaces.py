@@ -152,6 +152,32 @@ class ConsentService(Protocol):
         """The facts about the token owner's consent the policy needs, in one query."""
         ...
 
+    def list_apps(self, *, after: AppId | None = None, limit: int = 100) -> list[AppInfo]: ...
+
+    def set_app_status(self, app: AppId, status: str) -> None:
+        """Mark an app ``active``, ``suspended`` or ``deleted``."""
+        ...
+
+    def record_use(self, app: AppId, person: PersonId) -> None:
+        """The person engaged the app: restarts the lapse window without changing grants."""
+        ...
+
+    def revoke_permission(self, app: AppId, person: PersonId, permission: str) -> None:
+        """The person takes back one permission (it becomes declined)."""
+        ...
+
+    def authorizations_by(self, person: PersonId) -> list[AuthorizationInfo]:
+        """Every app authorization of ``person`` (live and removed), most recently used first."""
+        ...
+
+    def revoke_family(self, family: str) -> int:
+        """Revoke every live token of an OAuth code or refresh family; returns how many."""
+        ...
+
+    def revoke_tokens_of(self, app: AppId, person: PersonId | None = None) -> int:
+        """Revoke live tokens of ``app`` (of one person, or of everyone); returns how many."""
+        ...
+
 
 __all__ = [
     "AppInfo",
