@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graphwarden.core.errors import InvalidInput
-from graphwarden.graph.bulk import BulkGraph
+from graphwarden.graph.bulk import BulkGraph, sorted_unique
 
 #: Pew's buckets of friend counts: (label, low, high) inclusive
 DEGREE_BUCKETS: tuple[tuple[str, int, int], ...] = (
@@ -143,7 +143,7 @@ def giant_component_share(graph: BulkGraph, *, chunk: int = 4_000_000) -> float:
             total = int(flen.sum())
             offs = np.cumsum(flen) - flen
             idx = np.repeat(graph.indptr[f] - offs, flen) + np.arange(total)
-            nb = np.unique(graph.indices[idx])
+            nb = sorted_unique(graph.indices[idx].astype(np.int64))
             new = nb[~seen[nb]]
             seen[new] = True
             found.append(new.astype(np.int64))

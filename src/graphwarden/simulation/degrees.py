@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graphwarden.core.errors import InvalidInput
-from graphwarden.graph.bulk import BulkGraph
+from graphwarden.graph.bulk import BulkGraph, sorted_unique
 
 FRIEND_CAP = 5_000
 
@@ -126,8 +126,7 @@ def circle_bounds(
     cuts = np.cumsum(sizes)
     cuts = cuts[cuts < n]
     country_cuts = np.cumsum(country_counts)[:-1]
-    bounds = np.union1d(np.concatenate([[0], cuts, country_cuts, [n]]), [])
-    return np.unique(bounds.astype(np.int64))
+    return sorted_unique(np.concatenate([[0], cuts, country_cuts, [n]]).astype(np.int64))
 
 
 @lru_cache(maxsize=512)
@@ -268,7 +267,8 @@ def _route(
             c = np.concatenate([part[:, 1], part[:, 0]])
             blk = block_of[r]
             key = (r - blocks[blk]) * n + c
-            order = np.argsort(blk, kind="stable")
+            # a stable sort of 16-bit keys is a radix sort: linear in the chunk
+            order = np.argsort(blk.astype(np.int16) if n_blocks < 2**15 else blk, kind="stable")
             key = key[order]
             bounds = np.concatenate([[0], np.cumsum(np.bincount(blk, minlength=n_blocks))])
             for j in np.flatnonzero(np.diff(bounds)):

@@ -255,7 +255,8 @@ def generate_population(
     # most people of a circle live in the circle's city
     rng = stream(seed, STREAM_PROFILE, 1)
     n_cities = np.array([len(c.cities) for c in COUNTRIES])
-    circle_country = country[np.unique(circle, return_index=True)[1]]
+    # circle ids ascend along the index: a circle's first member is where the id changes
+    circle_country = country[np.flatnonzero(np.diff(circle, prepend=-1))]
     circle_city = np.floor(n_cities[circle_country] * rng.random(circle_country.size) ** 1.6)
     local = rng.random(n) < 0.8
     codes["location"] = np.where(local, circle_city[circle], codes["location"]).astype(np.uint8)

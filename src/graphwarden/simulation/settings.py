@@ -14,6 +14,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from graphwarden.graph.bulk import sorted_unique
 from graphwarden.graph.fields import FIELDS, N_CATEGORIES, N_FIELDS, Audience
 
 #: kinds of people by how they set their audiences: (share, per-field probabilities of
@@ -129,7 +130,7 @@ def draw_likes(
         c = counts[a:b]
         people = np.repeat(np.arange(a, b, dtype=np.int64), c)
         pages = np.floor(n_pages * rng.random(people.size) ** 2).astype(np.int64)
-        keys = np.unique(people * n_pages + pages)
+        keys = sorted_unique(people * n_pages + pages)
         rows = keys // n_pages
         indptr[a + 1 : b + 1] = np.bincount(rows - a, minlength=b - a)
         chunks.append((keys % n_pages).astype(np.int32))
