@@ -20,9 +20,13 @@ encoding. The leaf hash is ``SHA-256(0x00 || encoding)`` (RFC 9162 §2.1.1).
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from hashlib import sha256
+from itertools import repeat
+from operator import add
 
 from graphwarden.core.errors import LedgerWriteError
 
@@ -153,6 +157,29 @@ class LeafEncoder:
         return b"\x00\x01" + seq.to_bytes(8, "big")
 
 
+_digest = type(sha256()).digest
+_pack_i64 = struct.Struct(">q").pack
+
+
+def leaf_hashes(
+    first_seq: int, shared: bytes, subjects: Sequence[int], item_parts: Iterable[bytes]
+) -> list[bytes]:
+    """The leaf hashes of consecutive records ``first_seq, first_seq + 1, …`` of one batch.
+
+    ``shared`` is the batch's :func:`batch_part`, ``subjects`` the records' subject ids and
+    ``item_parts`` their :func:`item_part` bytes. Every step is a C-level ``map`` (no
+    per-record bytecode): this is what keeps append and verify at a few hundred thousand
+    records a second. Raises ``struct.error`` for a subject id that is not a 64-bit integer.
+    A test checks it against :func:`encode_record` byte for byte.
+    """
+    # 0x00 (the RFC 9162 leaf tag) and 0x01 (the format) read together as the u16 1
+    head = struct.Struct(f">HQ{len(shared)}s").pack
+    seqs = range(first_seq, first_seq + len(subjects))
+    prefixes = map(head, repeat(1), seqs, repeat(shared))
+    suffixes = map(add, map(_pack_i64, subjects), item_parts)
+    return list(map(_digest, map(sha256, map(add, prefixes, suffixes))))
+
+
 def check_value(name: str, value: object) -> None:
     """Refuse a value the store or the encoding cannot hold exactly (``LedgerWriteError``)."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
@@ -185,5 +212,6 @@ __all__ = [
     "encode_str",
     "from_micros",
     "item_part",
+    "leaf_hashes",
     "to_micros",
 ]

@@ -3,22 +3,40 @@
 An append is one transaction. It takes the ledger's write lock (SQLite ``BEGIN IMMEDIATE``;
 PostgreSQL ``SELECT … FOR UPDATE`` on the one ``ledger_state`` row), reads the next sequence
 number and the Merkle frontier from that row, inserts the batch row and one narrow row per
-record with ``executemany``, any completed subtree hashes and signed tree heads, writes the
-state back and commits. Either all of it is durable when ``append`` returns, or none of it
-is and ``LedgerWriteError`` is raised: the caller must then serve nothing.
+record, any completed subtree hashes and signed tree heads, writes the state back and
+commits. Either all of it is durable when ``append`` returns, or none of it is and
+``LedgerWriteError`` is raised: the caller must then serve nothing.
+
+It is the Graph API's hot path (one call per response, typically 500 records), so it works on
+the driver's own connection rather than through SQLAlchemy's statement layer, computes the
+leaves and the tree with C-level ``map`` calls (:func:`~graphwarden.ledger.records.leaf_hashes`,
+:meth:`~graphwarden.ledger.merkle.MerkleFrontier.extend`), and writes the records with
+multi-row ``INSERT … VALUES`` statements on SQLite (about half the cost of ``executemany``) and
+``COPY`` on PostgreSQL. Everything that can be checked without the store (the batch's values,
+each distinct ``(field, rule)`` pair) is checked before the lock is taken.
+
+Durability: PostgreSQL commits are durable (``synchronous_commit=on``, one WAL flush per
+append). On SQLite the default is WAL with ``synchronous=NORMAL``: a committed append survives
+the process being killed at any instant, but not an operating-system crash or power loss.
+``sqlite_synchronous="FULL"`` adds one fsync of the write-ahead log per append (it halves
+append throughput on the development disk; docs/ledger.md has the figures); the connection
+goes back to the pool with its previous setting.
 
 Tree heads are signed inside the append that makes them due: when the last head is at least
 ``head_interval_s`` old, and at every ``head_every`` records. :meth:`publish_head` signs one on
-demand (at shutdown, on a timer, or before proving the newest records).
+demand (at shutdown, on a timer through :class:`~graphwarden.ledger.publisher.HeadPublisher`,
+or before proving the newest records).
 """
 
 from __future__ import annotations
 
 import struct
-from hashlib import sha256
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from itertools import chain, islice, repeat
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from graphwarden.core.clock import Clock
@@ -27,11 +45,21 @@ from graphwarden.core.types import API_VERSIONS
 from graphwarden.ledger.interfaces import AppendReceipt, DisclosureBatch
 from graphwarden.ledger.merkle import MerkleFrontier
 from graphwarden.ledger.models import SUBTREE_LEVEL
-from graphwarden.ledger.records import LeafEncoder, batch_part, check_value, to_micros
+from graphwarden.ledger.records import (
+    LeafEncoder,
+    batch_part,
+    check_value,
+    leaf_hashes,
+    to_micros,
+)
 from graphwarden.ledger.signing import LedgerSigner, SignedTreeHead
 
 HEAD_INTERVAL_S = 1.0
 HEAD_EVERY = 10_000
+#: rows per multi-row INSERT on SQLite: 500 x 6 = 3,000 parameters, well under SQLite's limit
+#: of 32,766, and one statement per Graph API page
+ROWS_PER_INSERT = 500
+Synchronous = Literal["FULL", "NORMAL"]
 
 # statements in qmark style; PostgreSQL (psycopg, format style) gets "?" replaced by "%s"
 _LOCK_SQLITE = (
@@ -43,10 +71,9 @@ _INSERT_BATCH = (
     "INSERT INTO disclosure_batches (id, request_id, at_us, app_id, api_version, owner_id, "
     "first_seq, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_INSERT_RECORDS = (
-    "INSERT INTO disclosures (seq, batch_id, subject_id, field, rule_id, leaf_hash) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
-)
+_RECORD_COLUMNS = "seq, batch_id, subject_id, field, rule_id, leaf_hash"
+_COPY_RECORDS = f"COPY disclosures ({_RECORD_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+_COPY_TYPES = ["int8", "int8", "int8", "text", "text", "bytea"]
 _INSERT_SUBTREES = 'INSERT INTO ledger_subtrees ("index", hash) VALUES (?, ?)'
 _INSERT_HEADS = (
     "INSERT INTO signed_tree_heads (tree_size, root_hash, timestamp_us, signature, key_id) "
@@ -59,15 +86,17 @@ _SAVE_STATE = (
 _STATEMENTS = {
     "lock": _LOCK_SQLITE,
     "batch": _INSERT_BATCH,
-    "records": _INSERT_RECORDS,
     "subtrees": _INSERT_SUBTREES,
     "heads": _INSERT_HEADS,
     "state": _SAVE_STATE,
 }
+_SQLITE_SYNC_LEVELS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
-# struct packing is about twice as fast as int.to_bytes in the per-record loops
-pack_u64 = struct.Struct(">Q").pack
-pack_i64 = struct.Struct(">q").pack
+
+def _insert_records_sql(rows: int) -> str:
+    """``INSERT INTO disclosures … VALUES (…), (…), …`` for ``rows`` rows (SQLite)."""
+    values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * rows)
+    return f"INSERT INTO disclosures ({_RECORD_COLUMNS}) VALUES {values}"  # noqa: S608
 
 
 class _State:
@@ -85,6 +114,9 @@ class _State:
 class SqlDisclosureLedger:
     """:class:`~graphwarden.ledger.interfaces.DisclosureLedger` on SQLite or PostgreSQL.
 
+    ``sqlite_synchronous`` is the SQLite ``synchronous`` level of the ledger's own commits:
+    ``"NORMAL"`` (the default) survives a process crash, ``"FULL"`` also power loss.
+
     >>> ledger = SqlDisclosureLedger(engine, LedgerSigner.load_or_create(data_dir), clock)
     ... # doctest: +SKIP
     >>> ledger.append(batch).first_seq  # doctest: +SKIP
@@ -99,45 +131,54 @@ class SqlDisclosureLedger:
         *,
         head_interval_s: float = HEAD_INTERVAL_S,
         head_every: int = HEAD_EVERY,
+        sqlite_synchronous: Synchronous = "NORMAL",
     ) -> None:
         if head_every < 1:
             raise ValueError("head_every must be at least 1")
+        if sqlite_synchronous not in ("FULL", "NORMAL"):
+            raise ValueError("sqlite_synchronous must be FULL or NORMAL")
         self.engine = engine
         self.signer = signer
         self.clock = clock
         self._head_interval_us = int(head_interval_s * 1_000_000)
         self._head_every = head_every
         self._sqlite = engine.dialect.name == "sqlite"
+        self._synchronous = sqlite_synchronous
         self._sql = dict(_STATEMENTS)
         if not self._sqlite:
             self._sql = {k: v.replace("?", "%s") for k, v in _STATEMENTS.items()}
             self._sql["lock"] = _LOCK_POSTGRES
         self._encoder = LeafEncoder()
+        self._insert_sql: dict[int, str] = {}
+        self._driver_errors = _driver_errors(engine)
 
     # -- writing -------------------------------------------------------------------------
 
     def append(self, batch: DisclosureBatch) -> AppendReceipt:
         """Make ``batch`` durable, or raise ``LedgerWriteError`` having written nothing."""
         at_us = _validate(batch)
+        if not batch.items:
+            with self._transaction("disclosure records") as cur:
+                size = self._lock(cur).frontier.size
+            return AppendReceipt(first_seq=size, count=0, tree_size=size)
+        subjects, fields, rules = _columns(batch.items)
+        parts = self._item_parts(fields, rules)
         shared = batch_part(
             at_us, batch.request_id, batch.app_id, batch.api_version, batch.owner_id
         )
-        try:
-            with self.engine.connect() as conn:
-                try:
-                    state = self._lock(conn)
-                    receipt = self._append_locked(conn, state, batch, at_us, shared)
-                    conn.commit()
-                except BaseException:
-                    conn.rollback()
-                    raise
-        except LedgerWriteError:
-            raise
-        except (SQLAlchemyError, OSError) as exc:
-            raise LedgerWriteError(
-                f"disclosure records could not be written: {exc.__class__.__name__}: "
-                f"{_first_line(exc)}"
-            ) from exc
+        with self._transaction("disclosure records") as cur:
+            state = self._lock(cur)
+            first_seq = state.frontier.size
+            try:
+                items = map(parts.__getitem__, zip(fields, rules, strict=True))
+                leaves = leaf_hashes(first_seq, shared, subjects, items)
+            except (struct.error, OverflowError, TypeError) as exc:
+                raise LedgerWriteError(
+                    f"disclosure subject_id is not a 64-bit integer: {exc}"
+                ) from exc
+            receipt = self._append_locked(
+                cur, state, batch, at_us, (subjects, fields, rules), leaves
+            )
         return receipt
 
     def publish_head(self) -> SignedTreeHead | None:
@@ -145,30 +186,61 @@ class SqlDisclosureLedger:
 
         Returns the new head, or ``None`` when the latest head already covers every record.
         """
-        try:
-            with self.engine.connect() as conn:
-                try:
-                    state = self._lock(conn)
-                    head = None
-                    if state.frontier.size > state.last_head_size:
-                        head = self._sign(conn, state)
-                        self._save_state(conn, state)
-                    conn.commit()
-                except BaseException:
-                    conn.rollback()
-                    raise
-        except (SQLAlchemyError, OSError) as exc:
-            raise LedgerWriteError(
-                f"tree head could not be written: {exc.__class__.__name__}: {_first_line(exc)}"
-            ) from exc
+        with self._transaction("tree head") as cur:
+            state = self._lock(cur)
+            head = None
+            if state.frontier.size > state.last_head_size:
+                head = self._make_head(state)
+                self._insert_heads(cur, [head])
+                self._save_state(cur, state)
         return head
 
-    def _lock(self, conn: Connection) -> _State:
-        if self._sqlite:
-            # take the write lock before reading the state, so two writers never read the
-            # same next_seq (a deferred transaction would upgrade its lock too late)
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        row = conn.exec_driver_sql(self._sql["lock"]).first()
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[Any]:
+        """A driver cursor inside one write transaction, committed on success; any store
+        failure becomes ``LedgerWriteError`` with nothing written."""
+        try:
+            conn = self.engine.raw_connection()
+        except (SQLAlchemyError, OSError, *self._driver_errors) as exc:
+            raise _write_error(what, exc) from exc
+        restore: str | None = None
+        try:
+            cur = conn.cursor()
+            if self._sqlite:
+                restore = self._set_synchronous(cur)
+                # take the write lock before reading the state, so two writers never read
+                # the same next_seq (a deferred transaction would upgrade its lock too late)
+                cur.execute("BEGIN IMMEDIATE")
+            yield cur
+            conn.commit()
+        except BaseException as exc:
+            try:
+                conn.rollback()
+            except (SQLAlchemyError, OSError, *self._driver_errors):
+                conn.invalidate()  # a connection that cannot roll back is not reused
+            if isinstance(exc, (SQLAlchemyError, OSError, *self._driver_errors)):
+                raise _write_error(what, exc) from exc
+            raise
+        finally:
+            if restore is not None:
+                try:
+                    conn.cursor().execute(f"PRAGMA synchronous={restore}")
+                except (SQLAlchemyError, OSError, *self._driver_errors):
+                    conn.invalidate()  # never hand other writers a connection left on FULL
+            conn.close()
+
+    def _set_synchronous(self, cur: Any) -> str | None:
+        """Switch this connection to the ledger's ``synchronous`` level; return the level to
+        restore afterwards (``None`` when it is already the ledger's)."""
+        current = _SQLITE_SYNC_LEVELS.get(cur.execute("PRAGMA synchronous").fetchone()[0])
+        if current == self._synchronous:
+            return None
+        cur.execute(f"PRAGMA synchronous={self._synchronous}")
+        return current or "NORMAL"
+
+    def _lock(self, cur: Any) -> _State:
+        cur.execute(self._sql["lock"])
+        row = cur.fetchone()
         if row is None:
             raise LedgerWriteError("the ledger is not initialised: run `graphwarden db upgrade`")
         next_seq, next_batch_id, frontier, head_size, head_at = row
@@ -179,47 +251,45 @@ class SqlDisclosureLedger:
             int(head_at),
         )
 
+    def _item_parts(
+        self, fields: Sequence[str], rules: Sequence[str]
+    ) -> dict[tuple[str, str], bytes]:
+        """The encoded ``(field, rule)`` tail of every distinct pair in the batch, each pair
+        checked once (a page of 500 records has a handful)."""
+        try:
+            distinct = set(zip(fields, rules, strict=True))
+        except TypeError as exc:  # an unhashable value: certainly not a string
+            raise LedgerWriteError("disclosure field and rule_id must be strings") from exc
+        item = self._encoder.item
+        parts = {}
+        for field, rule in distinct:
+            if not isinstance(field, str) or not isinstance(rule, str):
+                raise LedgerWriteError("disclosure field and rule_id must be strings")
+            check_value("field", field)
+            check_value("rule_id", rule)
+            parts[field, rule] = item(field, rule)
+        return parts
+
     def _append_locked(
         self,
-        conn: Connection,
+        cur: Any,
         state: _State,
         batch: DisclosureBatch,
         at_us: int,
-        shared: bytes,
+        columns: tuple[Sequence[int], Sequence[str], Sequence[str]],
+        leaves: list[bytes],
     ) -> AppendReceipt:
         frontier = state.frontier
         first_seq = frontier.size
-        if not batch.items:
-            return AppendReceipt(first_seq=first_seq, count=0, tree_size=first_seq)
+        count = len(leaves)
         batch_id = state.next_batch_id
-        item_part = self._encoder.item
         every = self._head_every
-        rows: list[tuple[Any, ...]] = []
-        leaves: list[bytes] = []
-        seq = first_seq
-        try:
-            for item in batch.items:
-                subject = item.subject_id
-                field = item.field
-                rule = item.rule_id
-                leaf = sha256(
-                    b"\x00\x01"
-                    + pack_u64(seq)
-                    + shared
-                    + pack_i64(subject)
-                    + item_part(field, rule)
-                ).digest()
-                rows.append((seq, batch_id, subject, field, rule, leaf))
-                leaves.append(leaf)
-                seq += 1
-        except (struct.error, OverflowError, AttributeError, TypeError) as exc:
-            raise LedgerWriteError(f"disclosure subject_id is not a 64-bit integer: {exc}") from exc
 
         # extend the tree, signing a head at every ``head_every`` records on the way
         blocks: list[bytes] = []
         heads: list[SignedTreeHead] = []
         done = 0
-        while done < len(leaves):
+        while done < count:
             due = state.last_head_size + every - frontier.size
             chunk = leaves[done : done + due]
             blocks.extend(frontier.extend(chunk, SUBTREE_LEVEL))
@@ -228,13 +298,15 @@ class SqlDisclosureLedger:
                 heads.append(self._make_head(state))
         # blocks complete in order, the first one being the block that holds first_seq
         first_block = first_seq >> SUBTREE_LEVEL
-        subtrees = [(first_block + i, block) for i, block in enumerate(blocks)]
         now_us = to_micros(self.clock.now())
-        if seq > state.last_head_size and now_us - state.last_head_at_us >= self._head_interval_us:
+        if (
+            frontier.size > state.last_head_size
+            and now_us - state.last_head_at_us >= self._head_interval_us
+        ):
             heads.append(self._make_head(state, now_us))
 
         sql = self._sql
-        conn.exec_driver_sql(
+        cur.execute(
             sql["batch"],
             (
                 batch_id,
@@ -244,16 +316,39 @@ class SqlDisclosureLedger:
                 batch.api_version,
                 int(batch.owner_id),
                 first_seq,
-                len(rows),
+                count,
             ),
         )
-        conn.exec_driver_sql(sql["records"], rows)
-        if subtrees:
-            conn.exec_driver_sql(sql["subtrees"], subtrees)
-        self._insert_heads(conn, heads)
+        subjects, fields, rules = columns
+        rows = zip(
+            range(first_seq, first_seq + count), repeat(batch_id), subjects, fields, rules, leaves
+        )
+        if self._sqlite:
+            self._insert_records(cur, rows, count)
+        else:
+            with cur.copy(_COPY_RECORDS) as copy:
+                copy.set_types(_COPY_TYPES)
+                for row in rows:
+                    copy.write_row(row)
+        if blocks:
+            cur.executemany(sql["subtrees"], [(first_block + i, b) for i, b in enumerate(blocks)])
+        self._insert_heads(cur, heads)
         state.next_batch_id = batch_id + 1
-        self._save_state(conn, state)
-        return AppendReceipt(first_seq=first_seq, count=len(rows), tree_size=frontier.size)
+        self._save_state(cur, state)
+        return AppendReceipt(first_seq=first_seq, count=count, tree_size=frontier.size)
+
+    def _insert_records(self, cur: Any, rows: Iterator[tuple[Any, ...]], count: int) -> None:
+        """SQLite: multi-row INSERTs of up to ``ROWS_PER_INSERT`` rows (one statement, and
+        one trip through the driver, per 500 rows instead of one per row)."""
+        done = 0
+        while done < count:
+            n = min(ROWS_PER_INSERT, count - done)
+            sql = self._insert_sql.get(n)
+            if sql is None:
+                sql = self._insert_sql.setdefault(n, _insert_records_sql(n))
+            params = list(chain.from_iterable(islice(rows, n)))
+            cur.execute(sql, params)
+            done += n
 
     def _make_head(self, state: _State, now_us: int | None = None) -> SignedTreeHead:
         if now_us is None:
@@ -266,21 +361,16 @@ class SqlDisclosureLedger:
         state.last_head_at_us = timestamp
         return head
 
-    def _sign(self, conn: Connection, state: _State) -> SignedTreeHead:
-        head = self._make_head(state)
-        self._insert_heads(conn, [head])
-        return head
-
-    def _insert_heads(self, conn: Connection, heads: list[SignedTreeHead]) -> None:
+    def _insert_heads(self, cur: Any, heads: list[SignedTreeHead]) -> None:
         if not heads:
             return
-        conn.exec_driver_sql(
+        cur.executemany(
             self._sql["heads"],
             [(h.tree_size, h.root_hash, h.timestamp_us, h.signature, h.key_id) for h in heads],
         )
 
-    def _save_state(self, conn: Connection, state: _State) -> None:
-        conn.exec_driver_sql(
+    def _save_state(self, cur: Any, state: _State) -> None:
+        cur.execute(
             self._sql["state"],
             (
                 state.frontier.size,
@@ -290,6 +380,30 @@ class SqlDisclosureLedger:
                 state.last_head_at_us,
             ),
         )
+
+
+def _driver_errors(engine: Engine) -> tuple[type[BaseException], ...]:
+    """The driver's own base exception (``sqlite3.Error``, ``psycopg.Error``): the ledger
+    talks to the driver directly, so its errors arrive unwrapped."""
+    error = getattr(engine.dialect.loaded_dbapi, "Error", None)
+    return (error,) if isinstance(error, type) and issubclass(error, BaseException) else ()
+
+
+def _write_error(what: str, exc: BaseException) -> LedgerWriteError:
+    return LedgerWriteError(
+        f"{what} could not be written: {exc.__class__.__name__}: {_first_line(exc)}"
+    )
+
+
+def _columns(items: Sequence[Any]) -> tuple[Sequence[int], Sequence[str], Sequence[str]]:
+    """Subjects, fields and rules as three sequences (one C-level transpose)."""
+    try:
+        subjects, fields, rules = zip(*items, strict=True)
+    except (TypeError, ValueError) as exc:
+        raise LedgerWriteError(
+            "disclosure items must be (subject_id, field, rule_id) triples"
+        ) from exc
+    return subjects, fields, rules
 
 
 def _validate(batch: DisclosureBatch) -> int:
@@ -307,17 +421,8 @@ def _validate(batch: DisclosureBatch) -> int:
         at_us = to_micros(batch.at)
     except (TypeError, AttributeError, OverflowError) as exc:
         raise LedgerWriteError(f"disclosure time {batch.at!r} is not a datetime") from exc
-    seen: set[tuple[str, str]] = set()
-    for item in batch.items:
-        # subject ids are checked in the append loop, where ``to_bytes`` refuses non-integers
-        # and values beyond 64 bits at no extra cost
-        key = (item.field, item.rule_id)
-        if key not in seen:  # (field, rule) pairs repeat; check each distinct pair once
-            if not isinstance(item.field, str) or not isinstance(item.rule_id, str):
-                raise LedgerWriteError("disclosure field and rule_id must be strings")
-            check_value("field", item.field)
-            check_value("rule_id", item.rule_id)
-            seen.add(key)
+    # items are checked per distinct (field, rule) pair in ``_item_parts``, and subject ids
+    # by the leaf encoder, which refuses anything that is not a 64-bit integer
     return at_us
 
 

@@ -235,3 +235,32 @@ def test_frontier_captures_every_aligned_block() -> None:
     frontier = MerkleFrontier()
     blocks = frontier.extend(leaves[:30], 3) + frontier.extend(leaves[30:], 3)
     assert blocks == [root(leaves[i : i + 8]) for i in range(0, 64, 8)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(0, 300),
+    st.lists(st.integers(0, 600), min_size=1, max_size=6),
+    st.integers(1, 6),
+)
+def test_batch_extend_equals_leaf_at_a_time_push(
+    start: int, chunks: list[int], capture_level: int
+) -> None:
+    leaves = _leaves(start + sum(chunks))
+    batch, reference = MerkleFrontier(), MerkleFrontier()
+    batch.extend(leaves[:start])
+    for leaf in leaves[:start]:
+        reference.push(leaf)
+    done = start
+    for n in chunks:
+        got = batch.extend(leaves[done : done + n], capture_level)
+        want = [
+            b
+            for b in (reference.push(leaf, capture_level) for leaf in leaves[done : done + n])
+            if b is not None
+        ]
+        done += n
+        assert got == want
+        assert batch.size == reference.size == done
+        assert batch.to_bytes() == reference.to_bytes()
+        assert batch.root() == root(leaves[:done])
