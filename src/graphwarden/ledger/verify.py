@@ -23,9 +23,10 @@ signed at least every second of activity and every 10,000 records.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
@@ -36,11 +37,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from graphwarden.core.errors import StoreError, VerificationError
 from graphwarden.ledger.merkle import MerkleFrontier
-from graphwarden.ledger.records import LeafEncoder, batch_part
+from graphwarden.ledger.records import batch_part, item_part, leaf_hashes
 from graphwarden.ledger.service import HEAD_EVERY
 from graphwarden.ledger.signing import SignedTreeHead, verify_head
 
-CHUNK = 20_000
+CHUNK = 20_000  # records per fetch: ~2 MB of rows, a few hundred µs of Python per chunk
 # struct packing is about twice as fast as int.to_bytes in the per-record loop
 pack_u64 = struct.Struct(">Q").pack
 pack_i64 = struct.Struct(">q").pack
@@ -214,6 +215,50 @@ def _verify(
         )
 
 
+class _Checkpoints:
+    """The signed and trusted heads, in size order, as the stream reaches them."""
+
+    __slots__ = ("_checks", "_index", "next_size")
+
+    def __init__(self, checks: list[tuple[int, SignedTreeHead, str]]) -> None:
+        self._checks = checks
+        self._index = 0
+        self.next_size = checks[0][0] if checks else -1
+
+    def check(self, frontier: MerkleFrontier) -> None:
+        """Check every head of exactly ``frontier.size`` records against its root."""
+        checks = self._checks
+        while self._index < len(checks) and checks[self._index][0] == frontier.size:
+            _check_root(frontier, checks[self._index])
+            self._index += 1
+        self.next_size = checks[self._index][0] if self._index < len(checks) else -1
+
+    def extend(self, frontier: MerkleFrontier, leaves: list[bytes]) -> None:
+        """Push ``leaves``, checking each head whose size the stream passes on the way."""
+        done = 0
+        while (
+            self.next_size >= 0
+            and frontier.size <= self.next_size <= frontier.size + len(leaves) - done
+        ):
+            take = self.next_size - frontier.size
+            frontier.extend(leaves[done : done + take])
+            done += take
+            self.check(frontier)
+        frontier.extend(leaves[done:] if done else leaves)
+
+
+class _Batch:
+    """The batch the stream is in: its id, its records' end and its shared encoding."""
+
+    __slots__ = ("count", "end", "id", "shared")
+
+    def __init__(self) -> None:
+        self.id = -1
+        self.end = 0
+        self.count = 0
+        self.shared = b""
+
+
 def _stream(
     conn: Connection,
     frontier: MerkleFrontier,
@@ -221,108 +266,176 @@ def _stream(
     chunk_size: int,
     report: VerifyReport,
 ) -> None:
-    encoder = LeafEncoder()
-    item_part = encoder.item
-    # per-statement options: ``Connection.execution_options`` would change the caller's
-    # connection for good (and on PostgreSQL turn every later statement into a cursor)
-    stream = {"stream_results": True, "yield_per": chunk_size}
-    batches = conn.execute(
-        text(
-            "SELECT id, first_seq, count, at_us, request_id, app_id, api_version, owner_id "
-            "FROM disclosure_batches ORDER BY first_seq"
-        ),
-        execution_options=stream,
-    ).partitions()
-    batch_rows = (row for part in batches for row in part)
-    records = conn.execute(
-        text(
-            "SELECT seq, batch_id, subject_id, field, rule_id, leaf_hash "
-            "FROM disclosures ORDER BY seq"
-        ),
-        execution_options=stream,
-    ).partitions()
-    check_index = 0
-    n_checks = len(checks)
-    next_check = checks[0][0] if checks else -1
-    while check_index < n_checks and next_check == 0:  # a head of the empty tree
-        _check_root(frontier, checks[check_index])
-        check_index += 1
-        next_check = checks[check_index][0] if check_index < n_checks else -1
+    """Recompute every leaf from the stored columns, in seq order, checking as it goes.
 
-    expected = 0
-    batch_id = -1
-    batch_end = 0
-    shared = b""
+    Works a chunk of records at a time: the columns are transposed once, each batch's slice
+    of the chunk is hashed with C-level ``map`` calls (:func:`leaf_hashes`) and compared with
+    the stored leaf hashes as one list comparison. Only a slice where something is wrong is
+    walked record by record (:func:`_first_bad_record`), to name the first bad record exactly.
+    """
+    driver = conn.connection.driver_connection
+    assert driver is not None  # an open SQLAlchemy connection always has one
+    postgres = conn.dialect.name == "postgresql"
+    batch_cur = _cursor(driver, postgres, "gw_verify_batches", chunk_size)
+    batch_cur.execute(
+        "SELECT id, first_seq, count, at_us, request_id, app_id, api_version, owner_id "
+        "FROM disclosure_batches ORDER BY first_seq"
+    )
+    batch_rows = _rows(batch_cur, chunk_size)
+    record_cur = _cursor(driver, postgres, "gw_verify_records", chunk_size)
+    record_cur.execute(
+        "SELECT seq, batch_id, subject_id, field, rule_id, leaf_hash FROM disclosures ORDER BY seq"
+    )
+    heads = _Checkpoints(checks)
+    heads.check(frontier)  # heads of the empty tree
+    parts: dict[tuple[Any, Any], bytes] = {}
+    batch = _Batch()
     n_batches = 0
+    expected = 0
     try:
-        for part in records:
-            leaves: list[bytes] = []
-            for seq, rec_batch, subject, field_, rule, stored in part:
-                if seq != expected:
-                    raise VerificationError(
-                        f"record {expected} is missing (the next stored record is {seq})",
-                        seq=expected,
-                    )
-                while seq >= batch_end:
-                    batch = next(batch_rows, None)
-                    if batch is None:
-                        raise VerificationError(f"record {seq} belongs to no batch", seq=seq)
-                    b_id, first_seq, count, at_us, request_id, app_id, version, owner = batch
-                    if first_seq != batch_end or count < 1:
-                        raise VerificationError(
-                            f"batch {b_id} claims records {first_seq}..{first_seq + count - 1} "
-                            f"but the previous batch ended before {batch_end}",
-                            seq=min(first_seq, batch_end),
-                        )
+        while True:
+            rows = record_cur.fetchmany(chunk_size)
+            if not rows:
+                break
+            seqs, batch_ids, subjects, fields, rules, stored = zip(*rows, strict=True)
+            n = len(rows)
+            gap: VerificationError | None = None
+            # seq is the primary key and the rows come in seq order, so the chunk is gap-free
+            # exactly when it starts and ends where it should
+            if seqs[0] != expected or seqs[-1] != expected + n - 1:
+                n = next((i for i, s in enumerate(seqs) if s != expected + i), n)
+                gap = VerificationError(
+                    f"record {expected + n} is missing (the next stored record is {seqs[n]})",
+                    seq=expected + n,
+                )
+            keys = list(zip(fields, rules, strict=True))
+            if len(parts) > 100_000:  # bounded: (field, rule) pairs are few in practice
+                parts.clear()
+            for key in set(keys).difference(parts):
+                # a malformed value stays out: the slice holding it is walked and named
+                with contextlib.suppress(TypeError, AttributeError, ValueError, OverflowError):
+                    parts[key] = item_part(*key)
+            pos = 0
+            while pos < n:
+                seq = expected + pos
+                while seq >= batch.end:
                     n_batches += 1
-                    batch_id = b_id
-                    batch_end = first_seq + count
-                    shared = batch_part(at_us, request_id, app_id, version, owner)
-                if rec_batch != batch_id:
-                    raise VerificationError(
-                        f"record {seq} names batch {rec_batch} but lies in batch {batch_id}",
-                        seq=seq,
-                    )
-                leaf = sha256(
-                    b"\x00\x01"
-                    + pack_u64(seq)
-                    + shared
-                    + pack_i64(subject)
-                    + item_part(field_, rule)
-                ).digest()
-                if leaf != stored:
-                    raise VerificationError(
-                        f"record {seq} was altered: its columns no longer hash to its leaf",
-                        seq=seq,
-                    )
-                leaves.append(leaf)
-                expected += 1
-                if expected == next_check:
-                    # the frontier lags behind by the leaves of this chunk: catch it up first
-                    frontier.extend(leaves)
-                    leaves = []
-                    while check_index < n_checks and checks[check_index][0] == expected:
-                        _check_root(frontier, checks[check_index])
-                        check_index += 1
-                    next_check = checks[check_index][0] if check_index < n_checks else -1
-            frontier.extend(leaves)
-    except (struct.error, TypeError, AttributeError, ValueError) as exc:
-        # a column rewritten to a value of the wrong type (SQLite stores what it is given)
+                    _next_batch(batch, next(batch_rows, None), seq)
+                end = min(n, batch.end - expected)
+                if heads.next_size > seq:
+                    # a head is checked before any record after it is looked at, so the first
+                    # bad item is named in log order
+                    end = min(end, heads.next_size - expected)
+                leaves = _slice_leaves(batch, seq, subjects, keys, parts, pos, end)
+                if (
+                    leaves is None
+                    or batch_ids[pos:end].count(batch.id) != end - pos
+                    or leaves != list(stored[pos:end])
+                ):
+                    _first_bad_record(batch, rows[pos:end])
+                    raise AssertionError("a slice that failed its check passed record by record")
+                heads.extend(frontier, leaves)
+                pos = end
+            expected += n
+            if gap is not None:
+                raise gap  # after the records before the gap, which come first
+        extra = next(batch_rows, None) if expected >= batch.end else None
+    finally:
+        record_cur.close()
+        batch_cur.close()
+    if expected < batch.end:
         raise VerificationError(
-            f"record {expected} holds a malformed value: {exc}", seq=expected
-        ) from None
-    if expected < batch_end:
-        raise VerificationError(
-            f"record {expected} is missing (its batch {batch_id} runs to {batch_end - 1})",
+            f"record {expected} is missing (its batch {batch.id} runs to {batch.end - 1})",
             seq=expected,
         )
-    extra = next(batch_rows, None)
     if extra is not None:
         raise VerificationError(
             f"batch {extra[0]} claims records from seq {extra[1]} that do not exist",
             seq=int(extra[1]),
         )
     report.batches = n_batches
+
+
+def _cursor(driver: Any, postgres: bool, name: str, chunk_size: int) -> Any:
+    """A driver cursor that streams: server-side (named) on PostgreSQL, where a plain cursor
+    would load the whole table into memory; SQLite cursors step lazily anyway."""
+    if postgres:
+        cur = driver.cursor(name=name)
+        cur.itersize = chunk_size
+        return cur
+    return driver.cursor()
+
+
+def _rows(cur: Any, chunk_size: int) -> Iterator[tuple[Any, ...]]:
+    while rows := cur.fetchmany(chunk_size):
+        yield from rows
+
+
+def _next_batch(batch: _Batch, row: tuple[Any, ...] | None, seq: int) -> None:
+    """Move ``batch`` to the next stored batch, which must start where the last one ended."""
+    if row is None:
+        raise VerificationError(f"record {seq} belongs to no batch", seq=seq)
+    b_id, first_seq, count, at_us, request_id, app_id, version, owner = row
+    if first_seq != batch.end or count < 1:
+        raise VerificationError(
+            f"batch {b_id} claims records {first_seq}..{first_seq + count - 1} "
+            f"but the previous batch ended before {batch.end}",
+            seq=min(first_seq, batch.end),
+        )
+    try:
+        shared = batch_part(at_us, request_id, app_id, version, owner)
+    except (TypeError, AttributeError, ValueError, OverflowError) as exc:
+        raise VerificationError(
+            f"record {first_seq} holds a malformed value in its batch: {exc}", seq=first_seq
+        ) from None
+    batch.id = b_id
+    batch.end = first_seq + count
+    batch.count = count
+    batch.shared = shared
+
+
+def _slice_leaves(
+    batch: _Batch,
+    first_seq: int,
+    subjects: Sequence[Any],
+    keys: list[tuple[Any, Any]],
+    parts: dict[tuple[Any, Any], bytes],
+    lo: int,
+    hi: int,
+) -> list[bytes] | None:
+    """The recomputed leaves of ``[lo, hi)`` of the chunk, or ``None`` if a value there
+    cannot be encoded."""
+    try:
+        items = map(parts.__getitem__, keys[lo:hi])
+        return leaf_hashes(first_seq, batch.shared, subjects[lo:hi], items)
+    except (KeyError, struct.error, TypeError, OverflowError):
+        return None
+
+
+def _first_bad_record(batch: _Batch, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Walk the records of one batch's slice one by one and raise for the first bad one."""
+    for seq, rec_batch, subject, field_, rule, stored in rows:
+        if rec_batch != batch.id:
+            raise VerificationError(
+                f"record {seq} names batch {rec_batch} but lies in batch {batch.id}", seq=seq
+            )
+        try:
+            leaf = sha256(
+                b"\x00\x01"
+                + pack_u64(seq)
+                + batch.shared
+                + pack_i64(subject)
+                + item_part(field_, rule)
+            ).digest()
+        except (struct.error, TypeError, AttributeError, ValueError, OverflowError) as exc:
+            # a column rewritten to a value of the wrong type (SQLite stores what it is given)
+            raise VerificationError(
+                f"record {seq} holds a malformed value: {exc}", seq=seq
+            ) from None
+        if leaf != stored:
+            raise VerificationError(
+                f"record {seq} was altered: its columns no longer hash to its leaf", seq=seq
+            )
 
 
 def _check_root(frontier: MerkleFrontier, check: tuple[int, SignedTreeHead, str]) -> None:
