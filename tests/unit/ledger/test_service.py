@@ -19,6 +19,7 @@ from graphwarden.ledger.interfaces import DisclosureBatch, DisclosureItem
 from graphwarden.ledger.merkle import root
 from graphwarden.ledger.queries import iter_disclosures, load_heads, tree_size
 from graphwarden.ledger.records import Disclosure, to_micros
+from graphwarden.ledger.service import SqlDisclosureLedger
 from graphwarden.ledger.signing import verify_head
 from graphwarden.ledger.verify import verify_ledger
 
@@ -207,3 +208,19 @@ def test_concurrent_processes_produce_one_gap_free_verified_sequence(store_url: 
         assert report.ok, report.error
     finally:
         engine.dispose()
+
+
+def test_full_synchronous_commits_leave_the_pooled_connection_as_it_was(
+    sqlite_engine: Engine,
+) -> None:
+    ledger = make_ledger(sqlite_engine)
+    durable = SqlDisclosureLedger(sqlite_engine, SIGNER, ManualClock(), sqlite_synchronous="FULL")
+    durable.append(make_batch(20))
+    ledger.append(make_batch(5))
+    with sqlite_engine.connect() as conn:
+        # 1 = NORMAL, as create_store_engine sets every connection
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 1
+    assert tree_size(sqlite_engine) == 25
+    assert verify_ledger(sqlite_engine, SIGNER.public_key).ok
+    with pytest.raises(ValueError, match="FULL or NORMAL"):
+        SqlDisclosureLedger(sqlite_engine, SIGNER, ManualClock(), sqlite_synchronous="OFF")  # type: ignore[arg-type]
