@@ -299,10 +299,10 @@ def run_bulk(
             writer.write_table(table)
             if frontier is not None:
                 frontier.extend(
-                    _leaf_hashes(
+                    list(_leaf_hashes(
                         encoder, seqs, at, req_index, req_names, app_id, version, owner_ids,
                         subject + 1, field, rule, [f.name for f in FIELDS], policy.rule_ids,
-                    )
+                    ))
                 )  # fmt: skip
             seq += m
             if progress is not None:
