@@ -23,12 +23,11 @@ signed at least every second of activity and every 10,000 records.
 
 from __future__ import annotations
 
-import contextlib
-import struct
+import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from hashlib import sha256
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -36,15 +35,14 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from graphwarden.core.errors import StoreError, VerificationError
+from graphwarden.ledger import parallel
 from graphwarden.ledger.merkle import MerkleFrontier
-from graphwarden.ledger.records import batch_part, item_part, leaf_hashes
+from graphwarden.ledger.recompute import CHUNK, LeafSink, recompute
 from graphwarden.ledger.service import HEAD_EVERY
 from graphwarden.ledger.signing import SignedTreeHead, verify_head
 
-CHUNK = 20_000  # records per fetch: ~2 MB of rows, a few hundred µs of Python per chunk
-# struct packing is about twice as fast as int.to_bytes in the per-record loop
-pack_u64 = struct.Struct(">Q").pack
-pack_i64 = struct.Struct(">q").pack
+#: a log this long is verified by several processes (when ``workers`` is not given)
+PARALLEL_MIN_RECORDS = 1_000_000
 
 
 @dataclass(slots=True)
@@ -81,6 +79,14 @@ class VerifyReport:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class _Options:
+    trusted: Sequence[SignedTreeHead]
+    max_head_gap: int | None
+    chunk_size: int
+    block_level: int
+
+
 def verify_ledger(
     engine: Engine,
     public_key: Ed25519PublicKey,
@@ -88,22 +94,47 @@ def verify_ledger(
     trusted: Sequence[SignedTreeHead] = (),
     max_head_gap: int | None = HEAD_EVERY,
     chunk_size: int = CHUNK,
+    workers: int | None = None,
+    block_level: int = parallel.BLOCK_LEVEL,
 ) -> VerifyReport:
     """Recompute every leaf and every signed head; report the first bad item.
 
     ``max_head_gap`` is the most records the ledger lets pass between two heads (its
     ``head_every``): a wider gap means a head was deleted. ``None`` skips that check.
+
+    ``workers`` is how many processes recompute the log. By default a log of at least
+    ``PARALLEL_MIN_RECORDS`` records in a file or server database gets one per CPU (at most
+    4), each checking a range of whole blocks of ``2**block_level`` leaves; a smaller log,
+    or ``workers=1``, is checked in one pass. Either way the report is the same: if the
+    parallel pass finds anything wrong, one sequential pass names the first bad item.
     """
+    options = _Options(trusted, max_head_gap, chunk_size, block_level)
     try:
         with engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 # one snapshot for all the streams, so a concurrent append cannot tear the view
                 conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            count = _worker_count(engine, workers)
+            if count > 1:
+                report = _verify_parallel(
+                    engine, conn, public_key, options, count, forced=workers is not None
+                )
+                if report is not None:
+                    return report
             return verify_connection(
                 conn, public_key, trusted=trusted, max_head_gap=max_head_gap, chunk_size=chunk_size
             )
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read the ledger: {exc.__class__.__name__}") from exc
+
+
+def _worker_count(engine: Engine, workers: int | None) -> int:
+    if workers is not None:
+        return max(1, workers)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and (not database or database == ":memory:"):
+        return 1  # another process cannot see this database
+    return min(os.cpu_count() or 1, 4)
 
 
 def verify_connection(
@@ -125,6 +156,10 @@ def verify_connection(
     return report
 
 
+_State = tuple[int, bytes, int]  # next_seq, frontier, last_head_size
+_Check = tuple[int, SignedTreeHead, str]
+
+
 def _verify(
     conn: Connection,
     public_key: Ed25519PublicKey,
@@ -133,11 +168,37 @@ def _verify(
     chunk_size: int,
     report: VerifyReport,
 ) -> None:
-    state = conn.execute(
+    state, checks = _preamble(conn, public_key, trusted, max_head_gap, report)
+    by_size: dict[int, list[_Check]] = {}
+    for check in checks:
+        by_size.setdefault(check[0], []).append(check)
+
+    def reached(size: int, frontier: MerkleFrontier) -> None:
+        root = frontier.root()
+        for check in by_size[size]:
+            _check_root(root, check)
+
+    sink = LeafSink(sorted(by_size), reached)
+    driver = conn.connection.driver_connection
+    report.batches = recompute(driver, conn.dialect.name == "postgresql", sink, chunk_size)
+    _finish(state, checks, sink.frontier, report)
+
+
+def _preamble(
+    conn: Connection,
+    public_key: Ed25519PublicKey,
+    trusted: Sequence[SignedTreeHead],
+    max_head_gap: int | None,
+    report: VerifyReport,
+) -> tuple[_State, list[_Check]]:
+    """Read the state row and the heads, check every signature and the gaps between heads;
+    return the state and the checkpoints (every stored and trusted head, in size order)."""
+    row = conn.execute(
         text("SELECT next_seq, frontier, last_head_size FROM ledger_state WHERE id = 1")
     ).first()
-    if state is None:
+    if row is None:
         raise VerificationError("the ledger state row is missing")
+    state = (int(row[0]), bytes(row[1]), int(row[2]))
     heads = [
         SignedTreeHead(int(r[0]), bytes(r[1]), int(r[2]), bytes(r[3]), str(r[4]))
         for r in conn.execute(
@@ -166,23 +227,26 @@ def _verify(
             )
         previous = head
     report.latest_head_size = heads[-1].tree_size if heads else 0
-    if int(state[2]) != report.latest_head_size:
+    if state[2] != report.latest_head_size:
         raise VerificationError(
-            f"the newest signed head should be of size {int(state[2])}, the newest stored is "
+            f"the newest signed head should be of size {state[2]}, the newest stored is "
             f"of size {report.latest_head_size} (a head was deleted or added)",
-            head=max(int(state[2]), report.latest_head_size),
+            head=max(state[2], report.latest_head_size),
         )
     for witness in trusted:
         verify_head(witness, public_key)
-    # checkpoints: every stored head and every trusted head, in size order
     checks = sorted(
         [(h.tree_size, h, "signed") for h in heads]
         + [(h.tree_size, h, "trusted") for h in trusted],
         key=lambda c: c[0],
     )
-    frontier = MerkleFrontier()
-    _stream(conn, frontier, checks, chunk_size, report)
+    return state, checks
 
+
+def _finish(
+    state: _State, checks: list[_Check], frontier: MerkleFrontier, report: VerifyReport
+) -> None:
+    """The checks after the stream: heads past the end, the state row's size and edge."""
     size = frontier.size
     report.records = size
     report.root_hash = frontier.root()
@@ -194,7 +258,7 @@ def _verify(
                 seq=size,
                 head=tree_size,
             )
-    stored_size = int(state[0])
+    stored_size = state[0]
     if stored_size != size:
         what = "inserted" if size > stored_size else "deleted"
         first = min(size, stored_size)
@@ -203,7 +267,7 @@ def _verify(
             f"records from seq {first} were {what}",
             seq=first,
         )
-    if bytes(state[1]) != frontier.to_bytes():
+    if state[1] != frontier.to_bytes():
         raise VerificationError(
             f"records after the newest signed head (from seq {report.latest_head_size}) do not "
             "match the tree's stored right edge",
@@ -215,232 +279,61 @@ def _verify(
         )
 
 
-class _Checkpoints:
-    """The signed and trusted heads, in size order, as the stream reaches them."""
-
-    __slots__ = ("_checks", "_index", "next_size")
-
-    def __init__(self, checks: list[tuple[int, SignedTreeHead, str]]) -> None:
-        self._checks = checks
-        self._index = 0
-        self.next_size = checks[0][0] if checks else -1
-
-    def check(self, frontier: MerkleFrontier) -> None:
-        """Check every head of exactly ``frontier.size`` records against its root."""
-        checks = self._checks
-        while self._index < len(checks) and checks[self._index][0] == frontier.size:
-            _check_root(frontier, checks[self._index])
-            self._index += 1
-        self.next_size = checks[self._index][0] if self._index < len(checks) else -1
-
-    def extend(self, frontier: MerkleFrontier, leaves: list[bytes]) -> None:
-        """Push ``leaves``, checking each head whose size the stream passes on the way."""
-        done = 0
-        while (
-            self.next_size >= 0
-            and frontier.size <= self.next_size <= frontier.size + len(leaves) - done
-        ):
-            take = self.next_size - frontier.size
-            frontier.extend(leaves[done : done + take])
-            done += take
-            self.check(frontier)
-        frontier.extend(leaves[done:] if done else leaves)
-
-
-class _Batch:
-    """The batch the stream is in: its id, its records' end and its shared encoding."""
-
-    __slots__ = ("count", "end", "id", "shared")
-
-    def __init__(self) -> None:
-        self.id = -1
-        self.end = 0
-        self.count = 0
-        self.shared = b""
-
-
-def _stream(
+def _verify_parallel(
+    engine: Engine,
     conn: Connection,
-    frontier: MerkleFrontier,
-    checks: list[tuple[int, SignedTreeHead, str]],
-    chunk_size: int,
-    report: VerifyReport,
-) -> None:
-    """Recompute every leaf from the stored columns, in seq order, checking as it goes.
-
-    Works a chunk of records at a time: the columns are transposed once, each batch's slice
-    of the chunk is hashed with C-level ``map`` calls (:func:`leaf_hashes`) and compared with
-    the stored leaf hashes as one list comparison. Only a slice where something is wrong is
-    walked record by record (:func:`_first_bad_record`), to name the first bad record exactly.
-    """
-    driver = conn.connection.driver_connection
-    assert driver is not None  # an open SQLAlchemy connection always has one
-    postgres = conn.dialect.name == "postgresql"
-    batch_cur = _cursor(driver, postgres, "gw_verify_batches", chunk_size)
-    batch_cur.execute(
-        "SELECT id, first_seq, count, at_us, request_id, app_id, api_version, owner_id "
-        "FROM disclosure_batches ORDER BY first_seq"
-    )
-    batch_rows = _rows(batch_cur, chunk_size)
-    record_cur = _cursor(driver, postgres, "gw_verify_records", chunk_size)
-    record_cur.execute(
-        "SELECT seq, batch_id, subject_id, field, rule_id, leaf_hash FROM disclosures ORDER BY seq"
-    )
-    heads = _Checkpoints(checks)
-    heads.check(frontier)  # heads of the empty tree
-    parts: dict[tuple[Any, Any], bytes] = {}
-    batch = _Batch()
-    n_batches = 0
-    expected = 0
+    public_key: Ed25519PublicKey,
+    options: _Options,
+    workers: int,
+    forced: bool,
+) -> VerifyReport | None:
+    """The log checked by ``workers`` processes (:mod:`graphwarden.ledger.parallel`), or
+    ``None`` when the sequential pass must decide: the log is small, or anything at all
+    was wrong (the sequential pass then names the first bad item in log order)."""
+    started = time.perf_counter()
+    report = VerifyReport()
     try:
-        while True:
-            rows = record_cur.fetchmany(chunk_size)
-            if not rows:
-                break
-            seqs, batch_ids, subjects, fields, rules, stored = zip(*rows, strict=True)
-            n = len(rows)
-            gap: VerificationError | None = None
-            # seq is the primary key and the rows come in seq order, so the chunk is gap-free
-            # exactly when it starts and ends where it should
-            if seqs[0] != expected or seqs[-1] != expected + n - 1:
-                n = next((i for i, s in enumerate(seqs) if s != expected + i), n)
-                gap = VerificationError(
-                    f"record {expected + n} is missing (the next stored record is {seqs[n]})",
-                    seq=expected + n,
-                )
-            keys = list(zip(fields, rules, strict=True))
-            if len(parts) > 100_000:  # bounded: (field, rule) pairs are few in practice
-                parts.clear()
-            for key in set(keys).difference(parts):
-                # a malformed value stays out: the slice holding it is walked and named
-                with contextlib.suppress(TypeError, AttributeError, ValueError, OverflowError):
-                    parts[key] = item_part(*key)
-            pos = 0
-            while pos < n:
-                seq = expected + pos
-                while seq >= batch.end:
-                    n_batches += 1
-                    _next_batch(batch, next(batch_rows, None), seq)
-                end = min(n, batch.end - expected)
-                if heads.next_size > seq:
-                    # a head is checked before any record after it is looked at, so the first
-                    # bad item is named in log order
-                    end = min(end, heads.next_size - expected)
-                leaves = _slice_leaves(batch, seq, subjects, keys, parts, pos, end)
-                if (
-                    leaves is None
-                    or batch_ids[pos:end].count(batch.id) != end - pos
-                    or leaves != list(stored[pos:end])
-                ):
-                    _first_bad_record(batch, rows[pos:end])
-                    raise AssertionError("a slice that failed its check passed record by record")
-                heads.extend(frontier, leaves)
-                pos = end
-            expected += n
-            if gap is not None:
-                raise gap  # after the records before the gap, which come first
-        extra = next(batch_rows, None) if expected >= batch.end else None
-    finally:
-        record_cur.close()
-        batch_cur.close()
-    if expected < batch.end:
-        raise VerificationError(
-            f"record {expected} is missing (its batch {batch.id} runs to {batch.end - 1})",
-            seq=expected,
-        )
-    if extra is not None:
-        raise VerificationError(
-            f"batch {extra[0]} claims records from seq {extra[1]} that do not exist",
-            seq=int(extra[1]),
-        )
-    report.batches = n_batches
-
-
-def _cursor(driver: Any, postgres: bool, name: str, chunk_size: int) -> Any:
-    """A driver cursor that streams: server-side (named) on PostgreSQL, where a plain cursor
-    would load the whole table into memory; SQLite cursors step lazily anyway."""
-    if postgres:
-        cur = driver.cursor(name=name)
-        cur.itersize = chunk_size
-        return cur
-    return driver.cursor()
-
-
-def _rows(cur: Any, chunk_size: int) -> Iterator[tuple[Any, ...]]:
-    while rows := cur.fetchmany(chunk_size):
-        yield from rows
-
-
-def _next_batch(batch: _Batch, row: tuple[Any, ...] | None, seq: int) -> None:
-    """Move ``batch`` to the next stored batch, which must start where the last one ended."""
-    if row is None:
-        raise VerificationError(f"record {seq} belongs to no batch", seq=seq)
-    b_id, first_seq, count, at_us, request_id, app_id, version, owner = row
-    if first_seq != batch.end or count < 1:
-        raise VerificationError(
-            f"batch {b_id} claims records {first_seq}..{first_seq + count - 1} "
-            f"but the previous batch ended before {batch.end}",
-            seq=min(first_seq, batch.end),
-        )
-    try:
-        shared = batch_part(at_us, request_id, app_id, version, owner)
-    except (TypeError, AttributeError, ValueError, OverflowError) as exc:
-        raise VerificationError(
-            f"record {first_seq} holds a malformed value in its batch: {exc}", seq=first_seq
-        ) from None
-    batch.id = b_id
-    batch.end = first_seq + count
-    batch.count = count
-    batch.shared = shared
-
-
-def _slice_leaves(
-    batch: _Batch,
-    first_seq: int,
-    subjects: Sequence[Any],
-    keys: list[tuple[Any, Any]],
-    parts: dict[tuple[Any, Any], bytes],
-    lo: int,
-    hi: int,
-) -> list[bytes] | None:
-    """The recomputed leaves of ``[lo, hi)`` of the chunk, or ``None`` if a value there
-    cannot be encoded."""
-    try:
-        items = map(parts.__getitem__, keys[lo:hi])
-        return leaf_hashes(first_seq, batch.shared, subjects[lo:hi], items)
-    except (KeyError, struct.error, TypeError, OverflowError):
+        state, checks = _preamble(conn, public_key, options.trusted, options.max_head_gap, report)
+    except VerificationError:
         return None
+    if not forced and state[0] < PARALLEL_MIN_RECORDS:
+        return None
+    snapshot = None
+    if conn.dialect.name == "postgresql":
+        # the workers read the very snapshot this transaction reads
+        snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+    sizes = sorted({c[0] for c in checks})
+    try:
+        combined = parallel.run(
+            engine.url.render_as_string(hide_password=False),
+            state[0],
+            sizes,
+            workers,
+            level=options.block_level,
+            chunk_size=options.chunk_size,
+            snapshot=snapshot,
+        )
+    except (OSError, RuntimeError, SQLAlchemyError, BrokenProcessPool) as exc:
+        report.notes.append(f"parallel verification unavailable ({exc.__class__.__name__})")
+        return None
+    if combined is None:
+        return None
+    for size, head, _kind in checks:
+        if size <= combined.size and combined.roots[size] != head.root_hash:
+            return None
+    report.batches = combined.batches
+    try:
+        _finish(state, checks, combined.frontier, report)
+    except VerificationError:
+        return None
+    report.notes.append(f"verified by {workers} processes")
+    report.seconds = time.perf_counter() - started
+    return report
 
 
-def _first_bad_record(batch: _Batch, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Walk the records of one batch's slice one by one and raise for the first bad one."""
-    for seq, rec_batch, subject, field_, rule, stored in rows:
-        if rec_batch != batch.id:
-            raise VerificationError(
-                f"record {seq} names batch {rec_batch} but lies in batch {batch.id}", seq=seq
-            )
-        try:
-            leaf = sha256(
-                b"\x00\x01"
-                + pack_u64(seq)
-                + batch.shared
-                + pack_i64(subject)
-                + item_part(field_, rule)
-            ).digest()
-        except (struct.error, TypeError, AttributeError, ValueError, OverflowError) as exc:
-            # a column rewritten to a value of the wrong type (SQLite stores what it is given)
-            raise VerificationError(
-                f"record {seq} holds a malformed value: {exc}", seq=seq
-            ) from None
-        if leaf != stored:
-            raise VerificationError(
-                f"record {seq} was altered: its columns no longer hash to its leaf", seq=seq
-            )
-
-
-def _check_root(frontier: MerkleFrontier, check: tuple[int, SignedTreeHead, str]) -> None:
+def _check_root(root: bytes, check: tuple[int, SignedTreeHead, str]) -> None:
     tree_size, head, kind = check
-    if frontier.root() != head.root_hash:
+    if root != head.root_hash:
         raise VerificationError(
             f"the {kind} tree head of size {tree_size} does not match the records before it "
             "(a record and its stored leaf hash were both rewritten, or the log forked)",
