@@ -114,9 +114,14 @@ def _verify_child(url: str, queue: Any) -> None:
     engine = create_store_engine(url)
     cpu = time.process_time()
     report = verify_ledger(engine, _signer().public_key)
-    cpu = time.process_time() - cpu
+    # this process and the worker processes it started (joined by now)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = time.process_time() - cpu + workers.ru_utime + workers.ru_stime
     engine.dispose()
-    queue.put((report.ok, str(report.error), report.records, report.heads, report.seconds, cpu))
+    queue.put(
+        (report.ok, str(report.error), report.records, report.heads, report.seconds, cpu,
+         report.notes)
+    )  # fmt: skip
 
 
 def _verify(url: str) -> dict[str, Any]:
@@ -124,7 +129,7 @@ def _verify(url: str) -> dict[str, Any]:
     queue = ctx.Queue()
     proc = ctx.Process(target=_verify_child, args=(url, queue))
     proc.start()
-    ok, error, records, heads, seconds, cpu = queue.get()
+    ok, error, records, heads, seconds, cpu, notes = queue.get()
     proc.join()
     # ru_maxrss of children: the verifying process only (KiB on Linux)
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -136,7 +141,11 @@ def _verify(url: str) -> dict[str, Any]:
         "seconds": round(seconds, 2),
         "cpu_seconds": round(cpu, 2),
         "records_per_s": round(records / seconds) if seconds else None,
+        # the largest single process; the verifier and its workers together hold at most
+        # (workers + 1) times this
         "peak_rss_mb": round(peak_kib / 1024, 1),
+        "processes": next((int(n.split()[2]) for n in notes if n.startswith("verified by")), 1),
+        "notes": notes,
     }
 
 
@@ -222,6 +231,7 @@ def main() -> None:
     append = out["append_sqlite"]
     verify_10m = out["verify"]["seconds"] * scale
     verify_10m_cpu = out["verify"]["cpu_seconds"] * scale
+    all_processes_mb = out["verify"]["peak_rss_mb"] * (out["verify"]["processes"] + 1)
     out["ratios"] = {
         "append_sqlite_vs_floor": round(append["records_per_s"] / 200_000, 2),
         "append_sqlite_cpu_vs_floor": round(append["records_per_cpu_s"] / 200_000, 2),
@@ -233,13 +243,14 @@ def main() -> None:
         "verify_time_vs_floor": round(verify_10m / 60, 2),
         "verify_cpu_time_vs_floor": round(verify_10m_cpu / 60, 2),
         "verify_memory_vs_floor": round(out["verify"]["peak_rss_mb"] / 1024, 2),
+        "verify_memory_all_processes_bound_vs_floor": round(all_processes_mb / 1024, 2),
     }
     out["pass"] = {
         "append_sqlite": append["records_per_s"] >= 200_000,
         "append_sqlite_cpu": append["records_per_cpu_s"] >= 200_000,
         "verify_time": out["verify"]["ok"] and verify_10m <= 60,
         "verify_cpu_time": out["verify"]["ok"] and verify_10m_cpu <= 60,
-        "verify_memory": out["verify"]["peak_rss_mb"] <= 1024,
+        "verify_memory": all_processes_mb <= 1024,
     }
     out["load_average_1m"] = round(os.getloadavg()[0], 2)
     out["cpus"] = os.cpu_count()

@@ -1,6 +1,7 @@
 """Verify a large ledger with several processes: each recomputes one range of the log.
 
-The log ``[0, n)`` is cut at multiples of ``2**level`` leaves into one range per worker. A
+The log ``[0, n)`` is cut at multiples of ``2**level`` leaves (blocks small enough that each
+worker gets at least 16) into one range per worker. A
 worker (its own process and connection; on PostgreSQL inside the parent's exported snapshot)
 recomputes and checks its range exactly as the sequential verifier does
 (:func:`~graphwarden.ledger.recompute.recompute`) and returns:
@@ -32,7 +33,7 @@ from graphwarden.core.errors import VerificationError
 from graphwarden.ledger.merkle import MerkleFrontier
 from graphwarden.ledger.recompute import CHUNK, LeafSink, recompute
 
-#: blocks of 2**20 leaves: ten blocks for ten million records, one root each to send back
+#: the largest blocks: 2**20 leaves
 BLOCK_LEVEL = 20
 _SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f-]+$")
 
@@ -50,6 +51,13 @@ class RangeResult:
     partials: dict[int, bytes] = field(default_factory=dict)
     tail: bytes = b""
     error: str | None = None
+
+
+def block_level(size: int, workers: int) -> int:
+    """Blocks small enough that each worker gets at least 16 of them (so the ranges are even
+    to within 1/16), and at most ``2**BLOCK_LEVEL`` leaves."""
+    per_block = max(2, size // (16 * max(1, workers)))
+    return max(1, min(BLOCK_LEVEL, per_block.bit_length() - 1))
 
 
 def split(size: int, workers: int, level: int) -> list[tuple[int, int | None]]:
@@ -167,11 +175,15 @@ def run(
     sizes: Sequence[int],
     workers: int,
     *,
-    level: int = BLOCK_LEVEL,
+    level: int | None = None,
     chunk_size: int = CHUNK,
     snapshot: str | None = None,
 ) -> Combined | None:
-    """Check the log in ``workers`` processes; ``None`` when the good case does not hold."""
+    """Check the log in ``workers`` processes; ``None`` when the good case does not hold.
+
+    ``level``: blocks of ``2**level`` leaves (default: :func:`block_level`)."""
+    if level is None:
+        level = block_level(size, workers)
     ranges = split(size, workers, level)
     jobs: list[Any] = []
     with ProcessPoolExecutor(len(ranges), mp_context=get_context("spawn")) as pool:
@@ -182,4 +194,13 @@ def run(
     return combine(results, sizes, level)
 
 
-__all__ = ["BLOCK_LEVEL", "Combined", "RangeResult", "check_range", "combine", "run", "split"]
+__all__ = [
+    "BLOCK_LEVEL",
+    "Combined",
+    "RangeResult",
+    "block_level",
+    "check_range",
+    "combine",
+    "run",
+    "split",
+]

@@ -84,7 +84,7 @@ class _Options:
     trusted: Sequence[SignedTreeHead]
     max_head_gap: int | None
     chunk_size: int
-    block_level: int
+    block_level: int | None
 
 
 def verify_ledger(
@@ -95,7 +95,7 @@ def verify_ledger(
     max_head_gap: int | None = HEAD_EVERY,
     chunk_size: int = CHUNK,
     workers: int | None = None,
-    block_level: int = parallel.BLOCK_LEVEL,
+    block_level: int | None = None,
 ) -> VerifyReport:
     """Recompute every leaf and every signed head; report the first bad item.
 
@@ -104,7 +104,8 @@ def verify_ledger(
 
     ``workers`` is how many processes recompute the log. By default a log of at least
     ``PARALLEL_MIN_RECORDS`` records in a file or server database gets one per CPU (at most
-    4), each checking a range of whole blocks of ``2**block_level`` leaves; a smaller log,
+    4), each checking a range of whole blocks of ``2**block_level`` leaves (by default
+    :func:`graphwarden.ledger.parallel.block_level`); a smaller log,
     or ``workers=1``, is checked in one pass. Either way the report is the same: if the
     parallel pass finds anything wrong, one sequential pass names the first bad item.
     """

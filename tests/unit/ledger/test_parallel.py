@@ -137,3 +137,12 @@ def test_no_tampering_gets_past_the_parallel_pass(
         assert report.error.seq == where, str(report.error)
     elif kind == "head":
         assert report.error.head == where, str(report.error)
+
+
+def test_blocks_give_every_worker_at_least_sixteen() -> None:
+    assert parallel.block_level(10_000_000, 2) == 18
+    assert parallel.block_level(100, 4) == 1
+    assert parallel.block_level(10**12, 2) == parallel.BLOCK_LEVEL
+    for size, workers in ((10_000_000, 2), (3_000_000, 4), (1_000_000, 3)):
+        level = parallel.block_level(size, workers)
+        assert (size >> level) >= 16 * workers
