@@ -77,7 +77,10 @@ _mount(app)
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; library errors become one line on stderr and exit code 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        # without standalone mode, click returns the code of an ``Exit`` instead of exiting
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
     except GraphwardenError as exc:
         typer.echo(f"graphwarden: error: {exc}", err=True)
         sys.exit(2)
