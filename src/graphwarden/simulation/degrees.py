@@ -18,7 +18,9 @@ The model (all numpy, no Python loop over people or edges):
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -188,18 +190,46 @@ def _even_segments(
             stubs_per_person[lo] += 1
 
 
+@dataclass(frozen=True, slots=True)
+class StubMatching:
+    """Configuration-model stubs: home stubs paired within each country, the rest globally.
+
+    ``per_person`` is how many stubs each person holds (each becomes one entry of their row,
+    a self-paired stub included); :meth:`edges` yields the pairs as ``(m, 2)`` int32 arrays,
+    one country at a time, so only one country's stubs are in memory at once.
+    """
+
+    home: npt.NDArray[np.int64]
+    away: npt.NDArray[np.int64]
+    country_bounds: npt.NDArray[np.int64]
+    seed: int
+
+    @property
+    def per_person(self) -> npt.NDArray[np.int64]:
+        return self.home + self.away
+
+    def edges(self) -> Iterator[npt.NDArray[np.int32]]:
+        rng_home = stream(self.seed, STREAM_HOME, 1)
+        ids = np.arange(self.home.size, dtype=np.int32)
+        for j in range(self.country_bounds.size - 1):
+            lo, hi = int(self.country_bounds[j]), int(self.country_bounds[j + 1])
+            stubs = np.repeat(ids[lo:hi], self.home[lo:hi])
+            rng_home.shuffle(stubs)
+            yield stubs.reshape(-1, 2)
+            del stubs
+        stubs = np.repeat(ids, self.away)
+        stream(self.seed, STREAM_AWAY).shuffle(stubs)
+        yield stubs.reshape(-1, 2)
+
+
 def stub_matching(
     k_global: npt.NDArray[np.int64],
     country_bounds: npt.NDArray[np.int64],
     home_share: float,
     seed: int,
-) -> list[npt.NDArray[np.int32]]:
-    """Configuration-model edges: home stubs paired within each country, the rest globally.
-
-    Returns ``(m, 2)`` int32 arrays of (possibly duplicate or self) edges.
-    """
+) -> StubMatching:
+    """Split each person's stubs into home and away (every segment's total made even)."""
     n = k_global.size
-    ids = np.arange(n, dtype=np.int32)
     rng_home = stream(seed, STREAM_HOME)
     home = rng_home.binomial(k_global, home_share).astype(np.int64)
     # nobody can meet more than an eighth of a small country through stubs without repeats
@@ -207,14 +237,8 @@ def stub_matching(
     home = np.minimum(home, country_size // 8)
     away = k_global - home
     _even_segments(home, country_bounds)
-    home_stubs = np.repeat(ids, home)
-    seg = np.concatenate([[0], np.cumsum(_segment_sums(home, country_bounds))])
-    for j in range(seg.size - 1):
-        rng_home.shuffle(home_stubs[seg[j] : seg[j + 1]])
     _even_segments(away, np.array([0, n], dtype=np.int64))
-    away_stubs = np.repeat(ids, away)
-    stream(seed, STREAM_AWAY).shuffle(away_stubs)
-    return [home_stubs.reshape(-1, 2), away_stubs.reshape(-1, 2)]
+    return StubMatching(home=home, away=away, country_bounds=country_bounds, seed=seed)
 
 
 def chain_edges(n: int, seed: int) -> npt.NDArray[np.int32]:
@@ -236,33 +260,25 @@ def block_bounds(
 
 
 def _route(
-    edge_arrays: list[npt.NDArray[np.int32]],
+    edge_source: Iterable[npt.NDArray[np.int32]],
+    per_person: npt.NDArray[np.int64],
     blocks: npt.NDArray[np.int64],
     n: int,
 ) -> list[npt.NDArray[np.int64]]:
     """Both directions of every edge as per-block keys ``(row - block start) * n + column``.
 
-    Two passes: count each block's entries, then fill one exactly sized array per block.
-    Large single arrays (rather than many pieces) go back to the operating system as soon as
-    their block is assembled, which keeps peak memory near the final CSR's size.
-    Consumes ``edge_arrays``.
+    ``per_person`` says how many entries each row receives, so every block gets one exactly
+    sized array up front; large single arrays go back to the operating system as soon as
+    their block is assembled, which keeps peak memory near the final CSR's size. Self-pairs
+    are routed like any edge and dropped when the block is assembled.
     """
     n_blocks = blocks.size - 1
     block_of = np.repeat(np.arange(n_blocks, dtype=np.int32), np.diff(blocks))
-    counts = np.zeros(n_blocks, dtype=np.int64)
-    for edges in edge_arrays:
-        for e0 in range(0, edges.shape[0], _ROUTE_CHUNK):
-            part = edges[e0 : e0 + _ROUTE_CHUNK]
-            part = part[part[:, 0] != part[:, 1]]
-            counts += np.bincount(block_of[part[:, 0]], minlength=n_blocks)
-            counts += np.bincount(block_of[part[:, 1]], minlength=n_blocks)
-    keys = [np.empty(int(c), dtype=np.int64) for c in counts]
+    keys = [np.empty(int(c), dtype=np.int64) for c in _segment_sums(per_person, blocks)]
     filled = np.zeros(n_blocks, dtype=np.int64)
-    while edge_arrays:
-        edges = edge_arrays.pop(0)
+    for edges in edge_source:
         for e0 in range(0, edges.shape[0], _ROUTE_CHUNK):
             part = edges[e0 : e0 + _ROUTE_CHUNK]
-            part = part[part[:, 0] != part[:, 1]]
             r = np.concatenate([part[:, 0], part[:, 1]])
             c = np.concatenate([part[:, 1], part[:, 0]])
             blk = block_of[r]
@@ -276,6 +292,8 @@ def _route(
                 keys[j][filled[j] : filled[j] + hi - lo] = key[lo:hi]
                 filled[j] += hi - lo
         del edges
+    if not np.array_equal(filled, [k.size for k in keys]):  # pragma: no cover - a bug guard
+        raise RuntimeError("stub routing lost entries")
     return keys
 
 
@@ -306,11 +324,12 @@ def build_graph(
     k_global = np.maximum(target.astype(np.int64) - np.rint(expected_local).astype(np.int64) - 2, 0)
     k_global = np.minimum(k_global, np.maximum(model.cap - sizes[circle_of] - 2, 0))
     country_bounds = np.concatenate([[0], np.cumsum(country_counts)]).astype(np.int64)
-    edge_arrays = stub_matching(k_global, country_bounds, model.home_share, seed)
-    if n > 1:
-        edge_arrays.append(chain_edges(n, seed))
+    stubs = stub_matching(k_global, country_bounds, model.home_share, seed)
+    chain = chain_edges(n, seed) if n > 1 else np.empty((0, 2), dtype=np.int32)
+    per_person = stubs.per_person + np.bincount(chain.ravel(), minlength=n)
     blocks = block_bounds(circles, target)
-    routed = _route(edge_arrays, blocks, n)
+    routed = _route(itertools.chain(stubs.edges(), [chain]), per_person, blocks, n)
+    del chain
     upper = sum(k.size for k in routed)
     # upper bound of circle entries: every circle complete
     upper += int(np.sum(sizes * (sizes - 1)))
@@ -333,8 +352,12 @@ def build_graph(
             keep[0] = True
             np.not_equal(keys[1:], keys[:-1], out=keep[1:])
             keys = keys[keep]
-        cols = (keys % n).astype(np.int32)
         local_rows = keys // n
+        cols64 = keys % n
+        not_self = cols64 != local_rows + a0  # a stub paired with its own person
+        cols = cols64[not_self].astype(np.int32)
+        local_rows = local_rows[not_self]
+        del cols64, not_self
         indices[written : written + cols.size] = cols
         written += cols.size
         indptr[a0 + 1 : a1 + 1] = np.bincount(local_rows, minlength=a1 - a0)
@@ -367,6 +390,7 @@ def _enforce_cap(graph: BulkGraph, cap: int) -> BulkGraph:
 __all__ = [
     "FRIEND_CAP",
     "DegreeModel",
+    "StubMatching",
     "block_bounds",
     "build_graph",
     "chain_edges",
