@@ -19,6 +19,10 @@ What is caught, and how it is named:
 
 Records newer than the newest signed head are checked against the state row only; a head is
 signed at least every second of activity and every 10,000 records.
+
+The stream itself is :func:`graphwarden.ledger.recompute.recompute`. A long log is checked by
+several processes (:mod:`graphwarden.ledger.parallel`) when the caller does not hold the
+connection; whatever they find, the one-pass verifier runs again to name it.
 """
 
 from __future__ import annotations

@@ -146,3 +146,24 @@ def test_blocks_give_every_worker_at_least_sixteen() -> None:
     for size, workers in ((10_000_000, 2), (3_000_000, 4), (1_000_000, 3)):
         level = parallel.block_level(size, workers)
         assert (size >> level) >= 16 * workers
+
+
+def test_postgres_workers_share_the_parent_snapshot(postgres_url: str) -> None:
+    engine = create_store_engine(postgres_url)
+    try:
+        log = _build(engine, seed=5)
+        report = verify_ledger(
+            engine, SIGNER.public_key, max_head_gap=HEAD_EVERY, workers=2, block_level=6
+        )
+        assert report.ok, report.error
+        assert "verified by 2 processes" in report.notes
+        assert report.records == log.size
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE disclosures SET field = 'email' WHERE seq = 900")
+        report = verify_ledger(
+            engine, SIGNER.public_key, max_head_gap=HEAD_EVERY, workers=2, block_level=6
+        )
+        assert report.error is not None
+        assert report.error.seq == 900
+    finally:
+        engine.dispose()
