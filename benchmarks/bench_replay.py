@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
         "mode": "full" if args.full else "quick",
         "install_rate": args.install_rate,
         "floors": {"api_100k_seconds": FLOOR_S, "bulk_10m_seconds": FLOOR_S},
-        "note": None if args.full else "quick sizes: ratios to the floors are not the floors' sizes",
+        "note": None if args.full else "quick sizes: not the floors' sizes",
     }
     with tempfile.TemporaryDirectory(prefix="bench-replay-") as tmp:
         result["api"] = _engine_run("api", api_users, args.install_rate, Path(tmp) / "api")

@@ -51,9 +51,13 @@ def _imports(path: Path) -> list[tuple[int, str]]:
             found.extend((node.lineno, alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.append((node.lineno, node.module))
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "import_module":
-            if node.args and isinstance(node.args[0], ast.Constant):
-                found.append((node.lineno, str(node.args[0].value)))
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", "") == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            found.append((node.lineno, str(node.args[0].value)))
     return found
 
 
@@ -80,14 +84,19 @@ def _violations() -> list[str]:
                 problems.append(f"{where}: entry point {source} imports entry point {target}")
             elif LAYER[target] > LAYER[source]:
                 problems.append(f"{where}: {source} imports upward into {target}")
-            elif LAYER[target] == LAYER[source] and (source, target) not in SIDEWAYS:
-                if source not in ENTRY_POINTS:
-                    problems.append(f"{where}: {source} imports sideways into {target}")
+            elif (
+                LAYER[target] == LAYER[source]
+                and (source, target) not in SIDEWAYS
+                and source not in ENTRY_POINTS
+            ):
+                problems.append(f"{where}: {source} imports sideways into {target}")
     return problems
 
 
 def test_every_package_has_a_layer() -> None:
-    packages = {p.name for p in PACKAGE_DIR.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    packages = {
+        p.name for p in PACKAGE_DIR.iterdir() if p.is_dir() and (p / "__init__.py").exists()
+    }
     assert packages <= set(LAYER), f"packages without a layer: {sorted(packages - set(LAYER))}"
 
 

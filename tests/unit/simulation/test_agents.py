@@ -9,13 +9,13 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from graphwarden.server import in_process_client
 from graphwarden.consent.services import SqlConsentService
 from graphwarden.core.clock import ManualClock
 from graphwarden.core.db import create_store_engine
 from graphwarden.core.errors import AuthError
 from graphwarden.graph.loader import load_population
 from graphwarden.ledger.queries import iter_disclosures
+from graphwarden.server import in_process_client
 from graphwarden.simulation.agents import (
     BirthdayCalendar,
     FriendsGame,

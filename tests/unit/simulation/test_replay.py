@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphwarden.analytics.exposure import exposure_run, write_people
-from graphwarden.server import in_process_client
 from graphwarden.core.errors import InvalidInput
+from graphwarden.server import in_process_client
 from graphwarden.simulation.bulk_engine import run_bulk
 from graphwarden.simulation.population import generate_population
 from graphwarden.simulation.replay import ReplayConfig, run_replay
