@@ -15,12 +15,13 @@ multi-row ``INSERT … VALUES`` statements on SQLite (about half the cost of ``e
 ``COPY`` on PostgreSQL. Everything that can be checked without the store (the batch's values,
 each distinct ``(field, rule)`` pair) is checked before the lock is taken.
 
-Durability: PostgreSQL commits are durable (``synchronous_commit=on``, one WAL flush per
-append). On SQLite the default is WAL with ``synchronous=NORMAL``: a committed append survives
-the process being killed at any instant, but not an operating-system crash or power loss.
-``sqlite_synchronous="FULL"`` adds one fsync of the write-ahead log per append (it halves
-append throughput on the development disk; docs/ledger.md has the figures); the connection
-goes back to the pool with its previous setting.
+Durability: "log before disclose" means a record must survive anything the response might, so
+the ledger's own commits are fully durable by default. PostgreSQL commits are
+(``synchronous_commit=on``, one WAL flush per append); on SQLite the ledger's commits run with
+``synchronous=FULL`` (one fsync of the write-ahead log per append, i.e. per response) and the
+connection goes back to the pool with its previous setting. ``sqlite_synchronous="NORMAL"``
+survives a process crash but not an operating-system crash or power loss; it exists for
+simulations and benchmarks that rebuild their store anyway.
 
 Tree heads are signed inside the append that makes them due: when the last head is at least
 ``head_interval_s`` old, and at every ``head_every`` records. :meth:`publish_head` signs one on
@@ -115,7 +116,7 @@ class SqlDisclosureLedger:
     """:class:`~graphwarden.ledger.interfaces.DisclosureLedger` on SQLite or PostgreSQL.
 
     ``sqlite_synchronous`` is the SQLite ``synchronous`` level of the ledger's own commits:
-    ``"NORMAL"`` (the default) survives a process crash, ``"FULL"`` also power loss.
+    ``"FULL"`` (the default) survives power loss, ``"NORMAL"`` only a process crash.
 
     >>> ledger = SqlDisclosureLedger(engine, LedgerSigner.load_or_create(data_dir), clock)
     ... # doctest: +SKIP
@@ -131,7 +132,7 @@ class SqlDisclosureLedger:
         *,
         head_interval_s: float = HEAD_INTERVAL_S,
         head_every: int = HEAD_EVERY,
-        sqlite_synchronous: Synchronous = "NORMAL",
+        sqlite_synchronous: Synchronous = "FULL",
     ) -> None:
         if head_every < 1:
             raise ValueError("head_every must be at least 1")
