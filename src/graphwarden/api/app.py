@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any
-
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine

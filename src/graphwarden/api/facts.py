@@ -1,20 +1,22 @@
 """Gathering what the policy needs to know about a page of subjects, in a few batch reads.
 
-For one request the Graph API asks the graph store for profiles, privacy settings and the
-subjects' relation to the token's owner, and the consent service for the subjects' own
-authorizations of the app: four queries per batch, whatever the batch size, and each subject
-is read at most once per request (the :class:`FactSheet` remembers).
+For one request the Graph API asks the graph store for profiles with their privacy vectors
+(one query) and the subjects' relation to the token's owner (none when the caller knows it,
+as for the owner's own friend list), and the consent service for the subjects' own
+authorizations of the app: two to four queries per batch, whatever the batch size, and each
+subject is read at most once per request (the :class:`FactSheet` remembers). Facts are
+interned (:func:`facts_from_vector`), so the policy sees one object per distinct combination.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from graphwarden.consent.interfaces import AuthorizationInfo, ConsentService
 from graphwarden.core.types import AppId, PersonId
 from graphwarden.graph.fields import AUDIENCE_FIELDS, FIELDS, AppsOthersUse, Audience, Relation
-from graphwarden.graph.interfaces import GraphStore, PrivacySettings, Profile
+from graphwarden.graph.interfaces import GraphStore, PrivacySettings, PrivacyVector, Profile
 from graphwarden.policy.context import SubjectFacts
 
 _CATEGORIES = tuple(AppsOthersUse)
@@ -54,11 +56,46 @@ def subject_facts(
     )
 
 
+#: interned facts: a page of friends has few distinct fact combinations, and one shared
+#: (immutable) object per combination lets the policy decide each combination once
+_INTERNED: dict[tuple[object, ...], SubjectFacts] = {}
+_MAX_INTERNED = 4096
+_N_AUDIENCES = len(AUDIENCE_FIELDS)
+_AUDIENCE_OF: tuple[Audience, ...] = tuple(sorted(Audience, key=int))
+
+
+def facts_from_vector(
+    relation: Relation,
+    vector: PrivacyVector,
+    platform_enabled: bool,
+    granted: frozenset[str] | None,
+) -> SubjectFacts:
+    """The policy's view of one subject from plain values (``granted``: the permissions the
+    subject granted this app, None when they do not use it). Equal inputs give the same
+    object, so a page's repeated combinations are built, and decided, once."""
+    key = (relation, vector, platform_enabled, granted)
+    facts = _INTERNED.get(key)
+    if facts is None:
+        if len(_INTERNED) >= _MAX_INTERNED:
+            _INTERNED.clear()
+        facts = SubjectFacts(
+            relation=relation,
+            audiences=(Audience.PUBLIC, *map(_AUDIENCE_OF.__getitem__, vector[:_N_AUDIENCES])),
+            apps_others_use=tuple(map(bool, vector[_N_AUDIENCES:])),
+            platform_enabled=platform_enabled,
+            uses_app=granted is not None,
+            subject_granted=frozenset() if granted is None else granted,
+        )
+        _INTERNED[key] = facts
+    return facts
+
+
 class FactSheet:
     """Per-request cache of subjects; :meth:`load` reads only the people not yet known.
 
     With ``enforcing=False`` (the benchmark-only switch) only profiles are read: nothing
-    consults the policy, so nothing needs its facts.
+    consults the policy, so nothing needs its facts. With the policy on, a batch costs two
+    queries when the relations are known (the owner's own friend list), four otherwise.
     """
 
     def __init__(
@@ -78,19 +115,25 @@ class FactSheet:
         self._known: dict[PersonId, Subject | None] = {}
 
     def load(
-        self, people: Sequence[PersonId], *, relation: Relation | None = None
+        self,
+        people: Sequence[PersonId],
+        *,
+        relation: Relation | None = None,
+        relations: Mapping[PersonId, Relation] | None = None,
     ) -> dict[PersonId, Subject]:
         """The subjects among ``people`` who exist (others are absent from the result).
 
         ``relation``: how all of ``people`` stand to the owner when the caller already knows
-        (the owner's own friend list), which saves the relations query.
+        (the owner's own friend list); ``relations``: the same, person by person (the owner
+        is SELF, their friends FRIEND). Either saves the relations query.
         """
-        missing = list(dict.fromkeys(p for p in people if p not in self._known))
+        known = self._known
+        missing = [p for p in dict.fromkeys(people) if p not in known]
         if missing:
-            self._read(missing, relation)
+            self._read(missing, relation, relations)
         out: dict[PersonId, Subject] = {}
         for person in people:
-            subject = self._known.get(person)
+            subject = known.get(person)
             if subject is not None:
                 out[person] = subject
         return out
@@ -98,32 +141,48 @@ class FactSheet:
     def get(self, person: PersonId) -> Subject | None:
         return self.load([person]).get(person)
 
-    def _read(self, people: list[PersonId], relation: Relation | None) -> None:
-        profiles = self._store.get_profiles(people)
-        present = [p for p in people if p in profiles]
-        if self._enforcing and present:
-            privacy = self._store.get_privacy(present)
-            relations = (
-                self._store.relations(self._owner, present)
-                if relation is None
-                else dict.fromkeys(present, relation)
-            )
-            authorizations = self._consent.authorizations_of(self._app_id, present)
+    def _read(
+        self,
+        people: list[PersonId],
+        relation: Relation | None,
+        relations: Mapping[PersonId, Relation] | None,
+    ) -> None:
+        known = self._known
+        if not self._enforcing:
+            profiles = self._store.get_profiles(people)
+            for person in people:
+                profile = profiles.get(person)
+                known[person] = None if profile is None else Subject(profile, _UNENFORCED)
+            return
+        rows = self._store.profiles_with_privacy(people)
+        present = [p for p in people if p in rows]
+        if not present:
+            known.update(dict.fromkeys(people))
+            return
+        if relation is not None:
+            relation_of: Mapping[PersonId, Relation] = dict.fromkeys(present, relation)
+        elif relations is not None and all(p in relations for p in present):
+            relation_of = relations
+        else:
+            relation_of = self._store.relations(self._owner, present)
+        granted: dict[PersonId, frozenset[str] | None] = {}
+        for person, auth in self._consent.authorizations_of(self._app_id, present).items():
+            if auth.removed_at is None:
+                granted[person] = auth.granted - auth.declined
+        stranger = Relation.STRANGER
         for person in people:
-            profile = profiles.get(person)
-            if profile is None:
-                self._known[person] = None
+            row = rows.get(person)
+            if row is None:
+                known[person] = None
                 continue
-            if self._enforcing:
-                facts = subject_facts(
-                    relations.get(person, Relation.STRANGER),
-                    privacy.get(person) or PrivacySettings(),
-                    profile,
-                    authorizations.get(person),
-                )
-            else:
-                facts = _UNENFORCED
-            self._known[person] = Subject(profile=profile, facts=facts)
+            profile, vector = row
+            facts = facts_from_vector(
+                relation_of.get(person, stranger),
+                vector,
+                profile.platform_enabled,
+                granted.get(person),
+            )
+            known[person] = Subject(profile, facts)
 
 
 # Facts of no one: used only when the benchmark switch turns the policy off.
@@ -133,4 +192,4 @@ _UNENFORCED = SubjectFacts(
     apps_others_use=(True,) * len(_CATEGORIES),
 )
 
-__all__ = ["FactSheet", "Subject", "subject_facts"]
+__all__ = ["FactSheet", "Subject", "facts_from_vector", "subject_facts"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from graphwarden.api.access import Caller, build_access, effective_version
@@ -43,7 +44,7 @@ from graphwarden.graph.fields import Relation
 from graphwarden.graph.interfaces import GraphStore, PageInfo, Profile
 from graphwarden.ledger.interfaces import DisclosureBatch, DisclosureItem, DisclosureLedger
 from graphwarden.policy.context import Decision
-from graphwarden.policy.decide import decide_page, edge_member
+from graphwarden.policy.decide import decide_page, edge_members
 from graphwarden.policy.tables import known_permissions, permission_for
 
 #: ``(path, query parameters) -> absolute URL``; the HTTP layer knows the base URL
@@ -74,22 +75,25 @@ class _Slice:
 
 
 class DisclosureSheet:
-    """The (subject, field) pairs of one response, each with the rule that allowed it."""
+    """The (subject, field) pairs of one response, each with the rule that allowed it.
+
+    A pair met twice (a person listed in two places of one body) is recorded once, under the
+    rule that first allowed it.
+    """
 
     def __init__(self) -> None:
-        self._items: dict[tuple[int, str], str] = {}
+        self._items: dict[tuple[int, str], DisclosureItem] = {}
 
     def add(self, subject: int, field: str, rule_id: str) -> None:
-        self._items.setdefault((subject, field), rule_id)
+        key = (subject, field)
+        if key not in self._items:
+            self._items[key] = DisclosureItem(PersonId(subject), field, rule_id)
 
     def pairs(self) -> set[tuple[int, str]]:
         return set(self._items)
 
     def items(self) -> list[DisclosureItem]:
-        return [
-            DisclosureItem(subject_id=PersonId(s), field=f, rule_id=r)
-            for (s, f), r in self._items.items()
-        ]
+        return list(self._items.values())
 
     def __len__(self) -> int:
         return len(self._items)
@@ -196,6 +200,8 @@ class GraphReader:
         _check_cost(selection, page.limit)
         work = _Request(self, caller, links)
         person = work.resolve(target)
+        if edge == "friends" and page.after is None and page.before is None:
+            work.read_ahead(person, page.limit)
         subject = work.facts.get(person)
         if subject is None:
             raise NotFound(UNKNOWN_TARGET)
@@ -346,6 +352,8 @@ class _Request:
         )
         self.ids = _IdSpace(reader.consent, caller)
         self.sheet = DisclosureSheet()
+        #: friend id pages read in this request, by (person, after, limit)
+        self._friend_pages: dict[tuple[PersonId, PersonId | None, int], list[PersonId]] = {}
 
     # --- policy ----------------------------------------------------------------------------
     def decide(self, subjects: Sequence[Subject], fields: Sequence[str]) -> list[list[Decision]]:
@@ -353,10 +361,10 @@ class _Request:
             return [[_UNENFORCED] * len(fields) for _ in subjects]
         return decide_page(self.caller.access, [s.facts for s in subjects], fields)
 
-    def member(self, subject: Subject) -> Decision:
+    def members(self, subjects: Sequence[Subject]) -> list[Decision]:
         if not self.enforcing:
-            return _UNENFORCED
-        return edge_member(self.caller.access, subject.facts)
+            return [_UNENFORCED] * len(subjects)
+        return edge_members(self.caller.access, [s.facts for s in subjects])
 
     # --- ids -------------------------------------------------------------------------------
     def resolve(self, target: str) -> PersonId:
@@ -397,38 +405,47 @@ class _Request:
         asked = [f.name for f in selection if f.name != "id"]
         if listed is None:
             asked.append("id")
-        rows = self.decide([subjects[p] for p in order], asked)
-        decided: dict[PersonId, dict[str, Decision]] = {}
+        # one plan per distinct facts object (the fact sheet interns them): a page of a
+        # hundred friends usually has a handful of combinations
+        distinct = list({id(subjects[p].facts): subjects[p] for p in order}.values())
+        plans = {
+            id(subject.facts): _Plan(selection, asked, row, self.reader.picture_url)
+            for subject, row in zip(distinct, self.decide(distinct, asked), strict=True)
+        }
+        decided: dict[PersonId, _Plan] = {}
         id_rules: dict[PersonId, str] = {}
-        for person, row in zip(order, rows, strict=True):
-            by_name = dict(zip(asked, row, strict=True))
+        for person in order:
+            plan = plans[id(subjects[person].facts)]
             if listed is None:
-                if not by_name["id"].allowed:
+                if plan.id_rule is None:
                     continue
-                id_rules[person] = by_name["id"].rule_id
+                id_rules[person] = plan.id_rule
             else:
                 id_rules[person] = listed[person]
-            decided[person] = by_name
+            decided[person] = plan
         ids = self.ids.of(list(decided))
         bodies: dict[PersonId, dict[str, Any]] = {}
-        for person, by_name in decided.items():
+        record = self.sheet.add if self.enforcing else _ignore
+        for person, plan in decided.items():
             profile = subjects[person].profile
+            pid = int(person)
             body: dict[str, Any] = {}
-            for item in selection:
-                if item.name == "id":
+            for name, value_of, rule_id in plan.scalars:
+                if value_of is None:
                     body["id"] = ids[person]
-                elif not item.is_edge and by_name[item.name].allowed:
-                    value = wire_value(profile, item.name, self.reader.picture_url)
-                    if value is not None:
-                        body[item.name] = value
-                        self.sheet.add(person, item.name, by_name[item.name].rule_id)
-            body.setdefault("id", ids[person])
-            self.sheet.add(person, "id", id_rules[person])
+                    continue
+                value = value_of(profile)
+                if value is not None:
+                    body[name] = value
+                    record(pid, name, rule_id)
+            if "id" not in body:
+                body["id"] = ids[person]
+            record(pid, "id", id_rules[person])
             bodies[person] = body
         for item in selection:
             if not item.is_edge:
                 continue
-            owners = [p for p in decided if decided[p][item.name].allowed]
+            owners = [p for p in decided if decided[p].edges[item.name].allowed]
             if item.name == "likes":
                 self._nested_likes(owners, item, decided, bodies)
             else:
@@ -437,7 +454,7 @@ class _Request:
                         person,
                         (ref_of or {}).get(person) or self.ref(person),
                         "friends",
-                        decided[person]["friends"],
+                        decided[person].edges["friends"],
                         item.children or (),
                         item.limit or DEFAULT_LIMIT,
                         None,
@@ -448,7 +465,7 @@ class _Request:
         self,
         owners: list[PersonId],
         item: FieldSelection,
-        decided: Mapping[PersonId, Mapping[str, Decision]],
+        decided: Mapping[PersonId, _Plan],
         bodies: dict[PersonId, dict[str, Any]],
     ) -> None:
         if not owners:
@@ -469,7 +486,7 @@ class _Request:
                 has_previous=False,
                 has_next=len(pages) > limit,
             )
-            self.sheet.add(person, "likes", decided[person]["likes"].rule_id)
+            self.sheet.add(person, "likes", decided[person].edges["likes"].rule_id)
 
     # --- listings --------------------------------------------------------------------------
     def listing(
@@ -591,8 +608,7 @@ class _Request:
         """Members of ``person``'s friends edge around ``cursor``; one extra is looked for
         to know whether another page exists."""
         want = limit + 1
-        # Under v2.0+ most friends are not listed (they do not use the app): read wider.
-        chunk = want if self.caller.version == "v1.0" or not self.enforcing else max(2 * want, 100)
+        chunk = self._chunk(limit)
         store = self.reader.store
         if cursor is not None and cursor[0] == "before":
             earlier = [f for f in store.friend_ids(person) if f < cursor[1]]
@@ -609,12 +625,39 @@ class _Request:
         position = PersonId(cursor[1]) if cursor is not None else None
         found = []
         while len(found) < want:
-            candidates = store.friend_ids(person, after=position, limit=chunk)
+            candidates = self._friend_ids(person, position, chunk)
             found.extend(self._members(person, candidates, want - len(found)))
             if len(candidates) < chunk:
                 break
             position = candidates[-1]
         return _Slice(found[:limit], has_previous=cursor is not None, has_next=len(found) > limit)
+
+    def _chunk(self, limit: int) -> int:
+        """How many friend ids to read at once for a page of ``limit`` (one more is looked
+        for, to know whether another page exists)."""
+        want = limit + 1
+        # Under v2.0+ most friends are not listed (they do not use the app): read wider.
+        return want if self.caller.version == "v1.0" or not self.enforcing else max(2 * want, 100)
+
+    def _friend_ids(self, person: PersonId, after: PersonId | None, limit: int) -> list[PersonId]:
+        key = (person, after, limit)
+        found = self._friend_pages.get(key)
+        if found is None:
+            found = self._friend_pages[key] = self.reader.store.friend_ids(
+                person, after=after, limit=limit
+            )
+        return found
+
+    def read_ahead(self, person: PersonId, limit: int) -> None:
+        """Read the owner together with the first friends of their own friends edge: one
+        batch of facts instead of two. Reading is not disclosing; the policy still decides
+        the owner's id and edge before anything of the friends is served."""
+        if person != self.owner:
+            return  # how another person's friends stand to the owner is not known here
+        head = self._friend_ids(person, None, self._chunk(limit))
+        relations = dict.fromkeys(head, Relation.FRIEND)
+        relations[person] = Relation.SELF
+        self.facts.load([person, *head], relations=relations)
 
     def _members(
         self, person: PersonId, candidates: Sequence[PersonId], wanted: int
@@ -622,17 +665,69 @@ class _Request:
         # the owner's own friends are friends: no need to ask the store how they relate
         known = Relation.FRIEND if person == self.owner else None
         subjects = self.facts.load(candidates, relation=known)
+        present = [p for p in candidates if p in subjects]
+        decisions = self.members([subjects[p] for p in present])
         out: list[tuple[int, str]] = []
-        for person in candidates:
-            subject = subjects.get(person)
-            if subject is None:
-                continue
-            decision = self.member(subject)
+        for person, decision in zip(present, decisions, strict=True):
             if decision.allowed:
                 out.append((int(person), decision.rule_id))
                 if len(out) >= wanted:
                     break
         return out
+
+
+def _ignore(_subject: int, _field: str, _rule_id: str) -> None:
+    """Records nothing: with enforcement off there is no ledger to write to."""
+
+
+def _birthday(profile: Profile) -> str | None:
+    value = profile.birthday
+    if isinstance(value, str) and len(value) == 10:
+        year, month, day = value.split("-")
+        return f"{month}/{day}/{year}"
+    return value
+
+
+class _Plan:
+    """What one combination of decisions serves of a person: the scalar fields in selection
+    order as (name, value getter, allowing rule), ``id`` as a getter of None; the rule that
+    allows the id (None: the person is hidden); the decisions of the selected edges."""
+
+    __slots__ = ("edges", "id_rule", "scalars")
+
+    def __init__(
+        self,
+        selection: tuple[FieldSelection, ...],
+        asked: Sequence[str],
+        row: Sequence[Decision],
+        picture_url: str,
+    ) -> None:
+        by_name = dict(zip(asked, row, strict=True))
+        self.scalars: list[tuple[str, Callable[[Profile], Any] | None, str]] = []
+        self.edges: dict[str, Decision] = {}
+        for item in selection:
+            if item.name == "id":
+                self.scalars.append(("id", None, ""))
+            elif item.is_edge:
+                self.edges[item.name] = by_name[item.name]
+            elif by_name[item.name].allowed:
+                getter = _value_getter(item.name, picture_url)
+                self.scalars.append((item.name, getter, by_name[item.name].rule_id))
+        # asked only outside an edge listing, where a denied id hides the person
+        id_decision = by_name.get("id")
+        self.id_rule: str | None = (
+            id_decision.rule_id if id_decision is not None and id_decision.allowed else None
+        )
+
+
+def _value_getter(name: str, picture_url: str) -> Callable[[Profile], Any]:
+    """A function giving ``name`` of a profile as the Graph API writes it (see
+    :func:`wire_value`; None: no value, nothing served)."""
+    if name == "birthday":
+        return _birthday
+    if name == "picture":
+        return lambda _profile: {"data": {"is_silhouette": True, "url": picture_url}}
+    return attrgetter(name)
 
 
 __all__ = [

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, Table, and_, column, exists, inspect, literal, select, table, update
@@ -76,6 +77,32 @@ DEFAULT_TOKEN_TTL = 60 * 24 * 3600
 
 T = TypeVar("T")
 
+_AUTH_COLUMNS = (
+    "app_id",
+    "person_id",
+    "granted",
+    "declined",
+    "created_at",
+    "last_used_at",
+    "removed_at",
+)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@lru_cache(maxsize=1024)
+def _live_authorizations_sql(marker: str, n: int) -> str:
+    """Live authorizations of one app among ``n`` people, as driver SQL text."""
+    columns = ", ".join(_AUTH_COLUMNS)
+    people = ", ".join([marker] * n)
+    # S608: constant column names and driver placeholders; values travel as parameters
+    return (
+        f"SELECT {columns} FROM authorizations "  # noqa: S608
+        f"WHERE app_id = {marker} AND person_id IN ({people}) AND removed_at IS NULL"
+    )
+
 
 class SqlConsentService:
     """:class:`~graphwarden.consent.interfaces.ConsentService` on a SQLAlchemy engine.
@@ -90,6 +117,7 @@ class SqlConsentService:
         self._lock = threading.Lock()
         self._scoped_ids = ScopedIdRegistry(engine)
         self._has_roles: bool | None = None
+        self._to_datetime: Callable[[Any], Any] | None = None
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -288,13 +316,35 @@ class SqlConsentService:
         ids = sorted({int(p) for p in people})
         if not ids:
             return {}
-        stmt = select(_auths).where(
-            _auths.c.app_id == int(app),
-            _auths.c.person_id.in_(ids),
-            _auths.c.removed_at.is_(None),
-        )
-        rows = self._run(lambda conn: conn.execute(stmt).all())
-        return {PersonId(int(r.person_id)): authorization_info(r._mapping) for r in rows}
+        # On the Graph API's hot path (every page of subjects): prepared text straight to the
+        # driver, no statement building or compilation; most pages match no row at all.
+        dialect = self.engine.dialect
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        to_datetime = self._datetime_processor()
+        out: dict[PersonId, AuthorizationInfo] = {}
+
+        def work(conn: Any) -> None:
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start : start + 1000]
+                sql = _live_authorizations_sql(marker, len(chunk))
+                for row in conn.exec_driver_sql(sql, (int(app), *chunk)).fetchall():
+                    values = dict(zip(_AUTH_COLUMNS, row, strict=True))
+                    for name in ("created_at", "last_used_at", "removed_at"):
+                        values[name] = to_datetime(values[name])
+                    out[PersonId(int(row[1]))] = authorization_info(values)
+
+        self._run(work)
+        return out
+
+    def _datetime_processor(self) -> Callable[[Any], Any]:
+        """The dialect's conversion of a stored timestamp (SQLite keeps text)."""
+        if self._to_datetime is None:
+            dialect = self.engine.dialect
+            processor = _auths.c.created_at.type.dialect_impl(dialect).result_processor(
+                dialect, None
+            )
+            self._to_datetime = processor if processor is not None else _same
+        return self._to_datetime
 
     def authorizations_by(self, person: PersonId) -> list[AuthorizationInfo]:
         """Every app authorization of ``person`` (live and removed), most recently used first."""

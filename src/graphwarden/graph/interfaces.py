@@ -63,6 +63,27 @@ class PrivacySettings:
         return self.audiences[field_name]
 
 
+#: a person's privacy settings as plain ints, for the Graph API's hot path: the audience
+#: (``int(Audience)``) of each of ``AUDIENCE_FIELDS`` in order, then each "apps others use"
+#: switch in ``AppsOthersUse`` order (0/1; a driver may hand back ``bool``, equal to 0/1)
+PrivacyVector = tuple[int, ...]
+
+
+def privacy_vector(settings: PrivacySettings) -> PrivacyVector:
+    """The :data:`PrivacyVector` of ``settings`` (missing entries take their defaults).
+
+    >>> privacy_vector(PrivacySettings())[-len(AppsOthersUse):]
+    (1, 1, 1, 1, 1, 1, 1, 1)
+    """
+    return (
+        *(
+            int(settings.audiences.get(name, FIELD_BY_NAME[name].default_audience))
+            for name in AUDIENCE_FIELDS
+        ),
+        *(int(bool(settings.apps_others_use.get(c, True))) for c in AppsOthersUse),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PageInfo:
     id: PageId
@@ -77,6 +98,17 @@ class GraphStore(Protocol):
     def get_profiles(self, people: Sequence[PersonId]) -> dict[PersonId, Profile]: ...
 
     def get_privacy(self, people: Sequence[PersonId]) -> dict[PersonId, PrivacySettings]: ...
+
+    def privacy_vectors(self, people: Sequence[PersonId]) -> dict[PersonId, PrivacyVector]:
+        """The :data:`PrivacyVector` of each of ``people`` that exists (one query in SQL)."""
+        ...
+
+    def profiles_with_privacy(
+        self, people: Sequence[PersonId]
+    ) -> dict[PersonId, tuple[Profile, PrivacyVector]]:
+        """Profile and :data:`PrivacyVector` of each of ``people`` that exists, together
+        (one query in SQL): what the Graph API reads for a page when the policy is on."""
+        ...
 
     def friend_ids(
         self, person: PersonId, *, after: PersonId | None = None, limit: int | None = None
@@ -157,8 +189,10 @@ __all__ = [
     "GraphStore",
     "PageInfo",
     "PrivacySettings",
+    "PrivacyVector",
     "Profile",
     "default_audiences",
     "default_sharing",
     "iter_chunks",
+    "privacy_vector",
 ]

@@ -17,9 +17,11 @@ from graphwarden.graph.fields import AUDIENCE_FIELDS, AppsOthersUse, Audience, R
 from graphwarden.graph.interfaces import (
     PageInfo,
     PrivacySettings,
+    PrivacyVector,
     Profile,
     default_audiences,
     default_sharing,
+    privacy_vector,
 )
 
 
@@ -68,6 +70,27 @@ class MemoryGraphStore:
                 PersonId(int(p)): PrivacySettings(
                     dict(self._audiences[int(p)]), dict(self._sharing[int(p)])
                 )
+                for p in people
+                if int(p) in self._profiles
+            }
+
+    def _vector(self, pid: int) -> PrivacyVector:
+        return privacy_vector(PrivacySettings(self._audiences[pid], self._sharing[pid]))
+
+    def privacy_vectors(self, people: Sequence[PersonId]) -> dict[PersonId, PrivacyVector]:
+        """The privacy vector of each of ``people`` that exists."""
+        with self._lock:
+            return {
+                PersonId(int(p)): self._vector(int(p)) for p in people if int(p) in self._profiles
+            }
+
+    def profiles_with_privacy(
+        self, people: Sequence[PersonId]
+    ) -> dict[PersonId, tuple[Profile, PrivacyVector]]:
+        """Profile and privacy vector of each of ``people`` that exists."""
+        with self._lock:
+            return {
+                PersonId(int(p)): (self._profiles[int(p)], self._vector(int(p)))
                 for p in people
                 if int(p) in self._profiles
             }

@@ -24,7 +24,7 @@ from graphwarden.graph.fields import (
     Audience,
     Relation,
 )
-from graphwarden.graph.interfaces import PageInfo, PrivacySettings, Profile
+from graphwarden.graph.interfaces import PageInfo, PrivacySettings, PrivacyVector, Profile
 from graphwarden.graph.models import (
     Friendship,
     Like,
@@ -33,32 +33,14 @@ from graphwarden.graph.models import (
     apps_others_use,
     field_audiences,
 )
+from graphwarden.graph.sql_reads import PROFILE_COLUMNS, DriverReads
 
 _people = cast(Table, Person.__table__)
 _friendships = cast(Table, Friendship.__table__)
 _pages = cast(Table, Page.__table__)
 _likes = cast(Table, Like.__table__)
 
-#: profile columns in :class:`Profile` field order
-_PROFILE_COLUMNS = (
-    "id",
-    "name",
-    "first_name",
-    "last_name",
-    "gender",
-    "birthday",
-    "email",
-    "phone",
-    "hometown",
-    "location",
-    "country",
-    "relationship_status",
-    "religion",
-    "political",
-    "education",
-    "work",
-    "platform_enabled",
-)
+_PROFILE_COLUMNS = PROFILE_COLUMNS
 _CATEGORY_COLUMNS = tuple(c.label for c in AppsOthersUse)
 _AUDIENCE_OF: tuple[Audience, ...] = tuple(sorted(Audience, key=int))
 
@@ -88,6 +70,7 @@ class SqlGraphStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._driver = DriverReads(engine)
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -115,17 +98,17 @@ class SqlGraphStore:
 
     def get_profiles(self, people: Sequence[PersonId]) -> dict[PersonId, Profile]:
         """Profiles of ``people`` that exist, in one query."""
-        ids = sorted({int(p) for p in people})
-        if not ids:
-            return {}
-        cols = [_people.c[name] for name in _PROFILE_COLUMNS]
-        stmt = select(*cols).where(_people.c.id.in_(ids))
-        rows = self._read(lambda conn: conn.execute(stmt).all())
-        out: dict[PersonId, Profile] = {}
-        for row in rows:
-            profile = profile_from_row(row)
-            out[profile.id] = profile
-        return out
+        return self._driver.profiles(people)
+
+    def profiles_with_privacy(
+        self, people: Sequence[PersonId]
+    ) -> dict[PersonId, tuple[Profile, PrivacyVector]]:
+        """Profiles and privacy vectors of ``people`` that exist, in one query."""
+        return self._driver.profiles_with_privacy(people)
+
+    def privacy_vectors(self, people: Sequence[PersonId]) -> dict[PersonId, PrivacyVector]:
+        """Privacy vectors of ``people`` that exist, in one query."""
+        return self._driver.privacy_vectors(people)
 
     def get_privacy(self, people: Sequence[PersonId]) -> dict[PersonId, PrivacySettings]:
         """Audiences and "apps others use" switches of ``people`` that exist, in one query."""

@@ -109,16 +109,42 @@ def decide_page(
 ) -> list[list[Decision]]:
     """Decisions for every (subject, field) of a page: ``result[i][j]`` is subject i, field j.
 
-    The token-level rules and the owner's grants are evaluated once per page, not per cell.
+    The token-level rules and the owner's grants are evaluated once per page, not per cell,
+    and each distinct facts object once per page (callers that intern their facts, as the
+    Graph API does, pay for a handful of combinations, not for every subject).
     """
     specs = [_spec(f) for f in fields]
+    seen: dict[int, list[Decision]] = {}
     for subject in subjects:
-        _check_subject(subject)
+        if id(subject) not in seen:
+            _check_subject(subject)
+            seen[id(subject)] = []
     denied = _gate(ctx)
     if denied is not None:
         return [[denied] * len(specs) for _ in subjects]
     plans = [(spec, _facts(ctx, spec.index)) for spec in specs]
-    return [[_decision(_one(ctx, s, spec, facts)) for spec, facts in plans] for s in subjects]
+    out: list[list[Decision]] = []
+    for s in subjects:
+        row = seen[id(s)]
+        if not row and plans:
+            row.extend(_decision(_one(ctx, s, spec, facts)) for spec, facts in plans)
+        out.append(row.copy())
+    return out
+
+
+def edge_members(ctx: AccessContext, subjects: Sequence[SubjectFacts]) -> list[Decision]:
+    """:func:`edge_member` of each of ``subjects``, each distinct facts object decided once.
+
+    ``edge_members(ctx, page)[i] == edge_member(ctx, page[i])`` for every ``i``.
+    """
+    seen: dict[int, Decision] = {}
+    out: list[Decision] = []
+    for subject in subjects:
+        decision = seen.get(id(subject))
+        if decision is None:
+            decision = seen[id(subject)] = edge_member(ctx, subject)
+        out.append(decision)
+    return out
 
 
 def edge_member(ctx: AccessContext, subject: SubjectFacts) -> Decision:
@@ -147,4 +173,4 @@ def edge_member(ctx: AccessContext, subject: SubjectFacts) -> Decision:
     return _decision(rule)
 
 
-__all__ = ["decide", "decide_page", "edge_member"]
+__all__ = ["decide", "decide_page", "edge_member", "edge_members"]
