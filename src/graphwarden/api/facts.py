@@ -170,18 +170,19 @@ class FactSheet:
             if auth.removed_at is None:
                 granted[person] = auth.granted - auth.declined
         stranger = Relation.STRANGER
+        interned = _INTERNED
         for person in people:
             row = rows.get(person)
             if row is None:
                 known[person] = None
                 continue
             profile, vector = row
-            facts = facts_from_vector(
-                relation_of.get(person, stranger),
-                vector,
-                profile.platform_enabled,
-                granted.get(person),
-            )
+            relation_ = relation_of.get(person, stranger)
+            grant = granted.get(person)
+            # the lookup of facts_from_vector, inlined: it runs once per subject of a page
+            facts = interned.get((relation_, vector, profile.platform_enabled, grant))
+            if facts is None:
+                facts = facts_from_vector(relation_, vector, profile.platform_enabled, grant)
             known[person] = Subject(profile, facts)
 
 

@@ -82,21 +82,22 @@ class DisclosureSheet:
     """
 
     def __init__(self) -> None:
-        self._items: dict[tuple[int, str], DisclosureItem] = {}
+        #: (subject, field) -> its item; written directly by the page builder
+        self.entries: dict[tuple[int, str], DisclosureItem] = {}
 
     def add(self, subject: int, field: str, rule_id: str) -> None:
         key = (subject, field)
-        if key not in self._items:
-            self._items[key] = DisclosureItem(PersonId(subject), field, rule_id)
+        if key not in self.entries:
+            self.entries[key] = DisclosureItem(PersonId(subject), field, rule_id)
 
     def pairs(self) -> set[tuple[int, str]]:
-        return set(self._items)
+        return set(self.entries)
 
     def items(self) -> list[DisclosureItem]:
-        return list(self._items.values())
+        return list(self.entries.values())
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self.entries)
 
 
 class _IdSpace:
@@ -425,10 +426,11 @@ class _Request:
             decided[person] = plan
         ids = self.ids.of(list(decided))
         bodies: dict[PersonId, dict[str, Any]] = {}
-        record = self.sheet.add if self.enforcing else _ignore
+        # with enforcement off nothing is recorded: there is no ledger to write to
+        sheet = self.sheet.entries if self.enforcing else {}
+        item = DisclosureItem
         for person, plan in decided.items():
             profile = subjects[person].profile
-            pid = int(person)
             body: dict[str, Any] = {}
             for name, value_of, rule_id in plan.scalars:
                 if value_of is None:
@@ -437,10 +439,13 @@ class _Request:
                 value = value_of(profile)
                 if value is not None:
                     body[name] = value
-                    record(pid, name, rule_id)
+                    # DisclosureSheet.add, inlined for the hundreds of pairs of a page
+                    if (person, name) not in sheet:
+                        sheet[person, name] = item(person, name, rule_id)
             if "id" not in body:
                 body["id"] = ids[person]
-            record(pid, "id", id_rules[person])
+            if (person, "id") not in sheet:
+                sheet[person, "id"] = item(person, "id", id_rules[person])
             bodies[person] = body
         for item in selection:
             if not item.is_edge:
@@ -674,10 +679,6 @@ class _Request:
                 if len(out) >= wanted:
                     break
         return out
-
-
-def _ignore(_subject: int, _field: str, _rule_id: str) -> None:
-    """Records nothing: with enforcement off there is no ledger to write to."""
 
 
 def _birthday(profile: Profile) -> str | None:
