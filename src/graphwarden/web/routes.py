@@ -26,6 +26,7 @@ from graphwarden.consent.oauth import (
     oauth_components,
 )
 from graphwarden.consent.oauth_store import new_family
+from graphwarden.consent.removal import remove_app as remove_app_everywhere
 from graphwarden.core.errors import AuthError, GraphwardenError, PermissionDenied
 from graphwarden.core.types import AppId, PersonId
 from graphwarden.web.consent_screen import (
@@ -339,8 +340,15 @@ async def remove_app(request: Request, app_id: int) -> Response:
     person = current_person(request)
     if person is None:
         return error_page(request, "Signed out", "Sign in to manage your apps.", 401)
-    await run_in_threadpool(components.consent.remove_app, AppId(app_id), person)
-    await run_in_threadpool(components.server.store.revoke_app_person, AppId(app_id), person)
+    if await run_in_threadpool(components.consent.get_authorization, AppId(app_id), person):
+        await run_in_threadpool(
+            remove_app_everywhere,
+            components.engine,
+            components.consent,
+            AppId(app_id),
+            person,
+            clock=components.server.clock,
+        )
     return RedirectResponse("/settings/apps", status_code=303)
 
 

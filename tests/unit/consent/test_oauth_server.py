@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, update
 
 from graphwarden.api.oauth_routes import router as oauth_router
+from graphwarden.consent.deletion import deliveries
 from graphwarden.consent.models import AccessToken
 from graphwarden.consent.oauth import build_oauth
 from graphwarden.consent.oauth_models import RefreshToken
@@ -222,6 +223,9 @@ def test_code_reuse_is_refused_and_revokes_tokens_from_first_use(h: Harness) -> 
     assert again.json()["error"] == "invalid_grant"
     assert introspect(h, tokens["access_token"]) == {"active": False}
     assert introspect(h, tokens["refresh_token"]) == {"active": False}
+    # the app is owed a deletion callback (this one registered no URL: recorded as such)
+    owed = deliveries(h.engine, person_id=h.person)
+    assert [(d.app_id, d.outcome) for d in owed] == [(h.app_id, "no_callback")]
 
 
 # --- PKCE (RFC 7636, RFC 9700 §2.1.1) ---------------------------------------------------------
