@@ -2,9 +2,10 @@
 PostgreSQL through SQLAlchemy Core.
 
 Reads are on the Graph API's hot path, so each read is one statement shaped for an index:
-``friend_ids`` is a range scan of the ``friendships`` primary key, a page of profiles or of
-privacy settings is one ``IN`` query building the frozen dataclasses directly (no ORM
-objects), and the friend-of-friend test is one ``EXISTS`` probing the primary key.
+``friend_ids`` is a range scan of the ``friendships`` primary key, a page of profiles (with
+their privacy vectors when the policy needs them) is one ``IN`` query sent as prepared text
+(:mod:`graphwarden.graph.sql_reads`) and built positionally into the frozen dataclasses, and
+the friend-of-friend test is one ``EXISTS`` probing the primary key.
 """
 
 from __future__ import annotations
