@@ -12,15 +12,35 @@ objects (bad numbers → 400, unknown record or head → 404).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 
 from graphwarden.core.errors import InvalidInput, NotFound
+from graphwarden.ledger.publisher import HeadPublisher
 from graphwarden.ledger.queries import latest_head, prove_consistency, prove_inclusion
 from graphwarden.ledger.signing import LedgerSigner
 
-router = APIRouter(tags=["ledger"])
+
+@contextlib.asynccontextmanager
+async def head_publisher(app: FastAPI) -> AsyncIterator[None]:
+    """Sign a tree head each second of activity while the server runs, and a last one at
+    shutdown, so the newest records never wait for the next request to be covered."""
+    ledger = getattr(app.state, "ledger", None)
+    if ledger is None or not hasattr(ledger, "publish_head"):
+        yield
+        return
+    publisher = HeadPublisher(ledger, interval_s=1.0)
+    publisher.start()
+    try:
+        yield
+    finally:
+        publisher.stop()
+
+
+router = APIRouter(tags=["ledger"], lifespan=head_publisher)
 
 
 def _signer(request: Request) -> LedgerSigner:

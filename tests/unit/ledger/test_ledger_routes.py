@@ -91,3 +91,41 @@ def test_bad_requests_get_graph_api_errors(
     response = client.get(path, params=params)
     assert response.status_code == status
     assert "error" in response.json()
+
+
+def test_the_running_server_signs_the_newest_records_on_its_own(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    import time
+    import warnings
+
+    with warnings.catch_warnings():
+        # Starlette would rather use httpx2 for its test client; httpx is what is installed
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    from graphwarden.core.clock import SystemClock
+    from graphwarden.ledger.queries import latest_head, tree_size
+
+    settings = Settings.from_env(
+        {"GRAPHWARDEN_DATABASE_URL": sqlite_url, "GRAPHWARDEN_DATA_DIR": str(tmp_path)}
+    )
+    engine = create_store_engine(sqlite_url)
+    clock = SystemClock()
+    app = create_app(engine=engine, settings=settings, clock=clock)
+    with TestClient(app):  # runs the lifespan: the head publisher is up
+        # the first append signs a head itself; the second, within the second, does not
+        app.state.ledger.append(make_batch(7, at=clock.now()))
+        app.state.ledger.append(make_batch(5, at=clock.now()))
+        size = tree_size(engine)
+        first = latest_head(engine)
+        assert first is not None
+        assert first.tree_size < size
+        deadline = time.monotonic() + 5
+        head = latest_head(engine)
+        while (head is None or head.tree_size < size) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            head = latest_head(engine)
+    engine.dispose()
+    assert head is not None
+    assert head.tree_size == size
