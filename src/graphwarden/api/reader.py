@@ -428,7 +428,7 @@ class _Request:
         bodies: dict[PersonId, dict[str, Any]] = {}
         # with enforcement off nothing is recorded: there is no ledger to write to
         sheet = self.sheet.entries if self.enforcing else {}
-        item = DisclosureItem
+        make_item = DisclosureItem
         for person, plan in decided.items():
             profile = subjects[person].profile
             body: dict[str, Any] = {}
@@ -441,11 +441,11 @@ class _Request:
                     body[name] = value
                     # DisclosureSheet.add, inlined for the hundreds of pairs of a page
                     if (person, name) not in sheet:
-                        sheet[person, name] = item(person, name, rule_id)
+                        sheet[person, name] = make_item(person, name, rule_id)
             if "id" not in body:
                 body["id"] = ids[person]
             if (person, "id") not in sheet:
-                sheet[person, "id"] = item(person, "id", id_rules[person])
+                sheet[person, "id"] = make_item(person, "id", id_rules[person])
             bodies[person] = body
         for item in selection:
             if not item.is_edge:

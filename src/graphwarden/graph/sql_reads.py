@@ -12,9 +12,9 @@ Only reads live here: writes keep SQLAlchemy's checks and error translation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,6 +45,8 @@ PROFILE_COLUMNS: tuple[str, ...] = (
     "platform_enabled",
 )
 _N_PROFILE = len(PROFILE_COLUMNS)
+#: ``Profile`` called positionally with a row's values (their order is ``PROFILE_COLUMNS``)
+_profile = cast(Callable[..., Profile], Profile)
 _CATEGORY_COLUMNS = tuple(c.label for c in AppsOthersUse)
 #: what a person without stored settings has: every default audience, every switch on
 DEFAULT_VECTOR: PrivacyVector = (
@@ -119,7 +121,7 @@ class DriverReads:
         out: dict[PersonId, Profile] = {}
         for row in self._rows("profiles", ids):
             pid = PersonId(int(row[0]))
-            out[pid] = Profile(pid, *row[1:last], bool(row[last]))
+            out[pid] = _profile(pid, *row[1:last], bool(row[last]))
         return out
 
     def profiles_with_privacy(
@@ -136,7 +138,7 @@ class DriverReads:
             vector = tuple(row[_N_PROFILE:])
             if None in vector:  # no stored settings: the defaults hold
                 vector = DEFAULT_VECTOR
-            out[pid] = (Profile(pid, *row[1:last], bool(row[last])), vector)
+            out[pid] = (_profile(pid, *row[1:last], bool(row[last])), vector)
         return out
 
     def privacy_vectors(self, people: Sequence[PersonId]) -> dict[PersonId, PrivacyVector]:
