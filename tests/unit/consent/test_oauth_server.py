@@ -223,9 +223,6 @@ def test_code_reuse_is_refused_and_revokes_tokens_from_first_use(h: Harness) -> 
     assert again.json()["error"] == "invalid_grant"
     assert introspect(h, tokens["access_token"]) == {"active": False}
     assert introspect(h, tokens["refresh_token"]) == {"active": False}
-    # the app is owed a deletion callback (this one registered no URL: recorded as such)
-    owed = deliveries(h.engine, person_id=h.person)
-    assert [(d.app_id, d.outcome) for d in owed] == [(h.app_id, "no_callback")]
 
 
 # --- PKCE (RFC 7636, RFC 9700 §2.1.1) ---------------------------------------------------------
@@ -452,6 +449,9 @@ def test_removing_the_app_revokes_tokens_and_refresh(h: Harness) -> None:
     assert r.status_code == 303
     assert introspect(h, tokens["access_token"]) == {"active": False}
     assert introspect(h, tokens["refresh_token"]) == {"active": False}
+    # the app is owed a deletion callback (this one registered no URL: recorded as such)
+    owed = deliveries(h.engine, person_id=h.person)
+    assert [(d.app_id, d.outcome) for d in owed] == [(h.app_id, "no_callback")]
 
 
 # --- consent screen rules ---------------------------------------------------------------------
