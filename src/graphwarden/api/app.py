@@ -9,6 +9,7 @@ not migrated to exactly this code's schema. ``app_from_env`` is the uvicorn fact
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from graphwarden.api.handlers import install_error_handlers
 from graphwarden.api.middleware import RequestIdMiddleware
 from graphwarden.api.ratelimit_middleware import install_rate_limits
 from graphwarden.api.reader import GraphReader
+from graphwarden.consent.removal import remove_app
 from graphwarden.core.clock import Clock, SystemClock
 from graphwarden.core.config import Settings, get_settings
 from graphwarden.core.db import check_schema, create_store_engine
@@ -88,6 +90,7 @@ def create_app(
     if not enforcement:
         log.warning("Graph API created with enforcement OFF (benchmark only): no policy, no ledger")
     reader = GraphReader(
+        remove_app=functools.partial(remove_app, engine, consent, clock=clock),
         store=store,
         consent=consent,
         ledger=ledger if enforcement else None,

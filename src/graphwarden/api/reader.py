@@ -39,7 +39,7 @@ from graphwarden.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from graphwarden.core.types import ApiVersion, PageId, PersonId
+from graphwarden.core.types import ApiVersion, AppId, PageId, PersonId
 from graphwarden.graph.fields import Relation
 from graphwarden.graph.interfaces import GraphStore, PageInfo, Profile
 from graphwarden.ledger.interfaces import DisclosureBatch, DisclosureItem, DisclosureLedger
@@ -132,6 +132,7 @@ class GraphReader:
         ledger: DisclosureLedger | None,
         clock: Clock,
         cursors: CursorCodec,
+        remove_app: Callable[[AppId, PersonId], object],
         enforcement: bool = True,
         picture_url: str = "/static/silhouette.png",
     ) -> None:
@@ -142,6 +143,8 @@ class GraphReader:
         self.ledger = ledger
         self.clock = clock
         self.cursors = cursors
+        #: the whole removal (authorization, tokens, deletion callback): consent.removal
+        self.remove_app = remove_app
         self.enforcement = enforcement
         self.picture_url = picture_url
 
@@ -239,7 +242,7 @@ class GraphReader:
         if work.resolve(target) != owner:
             raise PermissionDenied("(#200) Permissions can be revoked only by the token's user")
         if permission is None:
-            self.consent.remove_app(app, owner)
+            self.remove_app(app, owner)
             return {"success": True}
         if permission not in known_permissions(caller.version):
             raise InvalidInput(f"(#100) Unknown permission ({permission[:60]})")

@@ -199,3 +199,20 @@ def test_revoked_token_is_190(world: tuple[World, AsgiClient]) -> None:
     r = client.get("/v1.0/me", params={"access_token": w.v1_token})
     assert (r.status_code, r.json()["error"]["code"]) == (400, 190)
     assert r.json()["error"]["type"] == "OAuthException"
+
+
+def test_removing_the_app_through_the_api_ends_access_and_owes_a_deletion_callback(
+    world: tuple[World, AsgiClient],
+) -> None:
+    from graphwarden.consent.deletion import deliveries
+
+    w, client = world
+    gone = client.delete("/v2.0/me/permissions", params={"access_token": w.v2_token})
+    assert gone.status_code == 200, gone.text
+    assert gone.json() == {"success": True}
+    after = client.get("/v2.0/me", params={"access_token": w.v2_token})
+    assert after.status_code == 400
+    assert after.json()["error"]["code"] == 190
+    owed = deliveries(client_engine(client), person_id=OWNER)
+    assert len(owed) == 1
+    assert owed[0].outcome in ("pending", "no_callback")
