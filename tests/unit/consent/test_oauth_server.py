@@ -93,8 +93,8 @@ def build_harness(store_url: str, tmp_path: object, *, version: str = "v2.0") ->
 
 
 @pytest.fixture
-def h(sqlite_url: str, tmp_path: object) -> Iterator[Harness]:
-    harness = build_harness(sqlite_url, tmp_path)
+def h(store_url: str, tmp_path: object) -> Iterator[Harness]:
+    harness = build_harness(store_url, tmp_path)
     with harness.client:
         yield harness
     harness.engine.dispose()

@@ -24,6 +24,13 @@ from graphwarden.core.db import (
 from graphwarden.core.errors import SchemaError
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def own_url(request: pytest.FixtureRequest) -> str:
+    """A store of this test's own (these tests change the schema itself)."""
+    name = "own_postgres_url" if request.param == "postgres" else "sqlite_url"
+    return str(request.getfixturevalue(name))
+
+
 def test_migrated_schema_equals_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -32,10 +39,10 @@ def test_migrated_schema_equals_the_models(engine: Engine) -> None:
     check_schema(engine)  # does not raise
 
 
-def test_downgrade_to_base_and_upgrade_again(store_url: str) -> None:
-    cfg = alembic_config(store_url)
+def test_downgrade_to_base_and_upgrade_again(own_url: str) -> None:
+    cfg = alembic_config(own_url)
     command.downgrade(cfg, "base")
-    engine = create_store_engine(store_url)
+    engine = create_store_engine(own_url)
     try:
         with pytest.raises(SchemaError, match="graphwarden db upgrade"):
             check_schema(engine)
@@ -51,8 +58,12 @@ def test_an_unmigrated_database_is_refused(tmp_path: object) -> None:
         check_schema(engine)
 
 
-def test_a_newer_schema_is_refused(engine: Engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
-    with pytest.raises(SchemaError, match="newer than this graphwarden"):
-        check_schema(engine)
+def test_a_newer_schema_is_refused(own_url: str) -> None:
+    engine = create_store_engine(own_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+        with pytest.raises(SchemaError, match="newer than this graphwarden"):
+            check_schema(engine)
+    finally:
+        engine.dispose()

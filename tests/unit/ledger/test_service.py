@@ -210,16 +210,16 @@ def test_concurrent_processes_produce_one_gap_free_verified_sequence(store_url: 
         engine.dispose()
 
 
-def test_full_synchronous_commits_leave_the_pooled_connection_as_it_was(
+def test_a_ledger_on_another_synchronous_level_leaves_the_pooled_connection_as_it_was(
     sqlite_engine: Engine,
 ) -> None:
     ledger = make_ledger(sqlite_engine)
-    durable = SqlDisclosureLedger(sqlite_engine, SIGNER, ManualClock(), sqlite_synchronous="FULL")
-    durable.append(make_batch(20))
+    relaxed = SqlDisclosureLedger(sqlite_engine, SIGNER, ManualClock(), sqlite_synchronous="NORMAL")
+    relaxed.append(make_batch(20))
     ledger.append(make_batch(5))
     with sqlite_engine.connect() as conn:
-        # 1 = NORMAL, as create_store_engine sets every connection
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 1
+        # 2 = FULL, as create_store_engine sets every connection
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2
     assert tree_size(sqlite_engine) == 25
     assert verify_ledger(sqlite_engine, SIGNER.public_key).ok
     with pytest.raises(ValueError, match="FULL or NORMAL"):
