@@ -38,15 +38,15 @@ def add_person(engine: Engine, name: str) -> int:
 
 
 @pytest.fixture
-def site(sqlite_engine: Engine, tmp_path: Path) -> tuple[FastAPI, Engine]:
+def site(engine: Engine, tmp_path: Path) -> tuple[FastAPI, Engine]:
     app = FastAPI()
     settings = Settings.from_env(
         {"GRAPHWARDEN_DATABASE_URL": "sqlite://", "GRAPHWARDEN_DATA_DIR": str(tmp_path)}
     )
     install_sessions(app, settings, secret="s" * 48)
-    app.state.engine = sqlite_engine
+    app.state.engine = engine
     app.state.settings = settings
-    app.state.consent = SqlConsentService(sqlite_engine, ManualClock())
+    app.state.consent = SqlConsentService(engine, ManualClock())
 
     # sign-in belongs to the OAuth pages; these stand-ins start a session directly
     @app.get("/test/as-person/{person_id}")
@@ -60,7 +60,7 @@ def site(sqlite_engine: Engine, tmp_path: Path) -> tuple[FastAPI, Engine]:
         return {}
 
     app.include_router(router)
-    return app, sqlite_engine
+    return app, engine
 
 
 def csrf(client: TestClient, path: str) -> str:

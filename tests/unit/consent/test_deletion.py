@@ -144,29 +144,29 @@ def test_unreachable_callback_is_retried_then_fails(engine: Engine, tmp_path: Pa
     assert deliver_due(engine, now + timedelta(days=30), master_key=master) == []
 
 
-def test_missing_signing_key_fails_the_attempt_without_posting(sqlite_engine: Engine) -> None:
-    app, ann = add_app_and_person(sqlite_engine, "http://127.0.0.1:9/delete")
-    schedule_deletion(sqlite_engine, app, ann, "scoped-1")
-    [status] = deliver_due(sqlite_engine, datetime.now(UTC), master_key=b"x" * 44)
+def test_missing_signing_key_fails_the_attempt_without_posting(engine: Engine) -> None:
+    app, ann = add_app_and_person(engine, "http://127.0.0.1:9/delete")
+    schedule_deletion(engine, app, ann, "scoped-1")
+    [status] = deliver_due(engine, datetime.now(UTC), master_key=b"x" * 44)
     assert status.outcome == "pending"
     assert "signing key" in (status.last_error or "")
 
 
 def test_signing_key_rotation_is_logged_and_needs_the_master_key(
-    sqlite_engine: Engine, tmp_path: Path
+    engine: Engine, tmp_path: Path
 ) -> None:
-    app, ann = add_app_and_person(sqlite_engine, "http://127.0.0.1:9/delete")
+    app, ann = add_app_and_person(engine, "http://127.0.0.1:9/delete")
     master = load_master_key(tmp_path / "a")
-    first = issue_signing_key(sqlite_engine, app, master, by="Dev D")
-    second = issue_signing_key(sqlite_engine, app, master, by="Dev D")
+    first = issue_signing_key(engine, app, master, by="Dev D")
+    second = issue_signing_key(engine, app, master, by="Dev D")
     assert first != second
     assert len(signing_key_bytes(second)) == 32
-    assert list_actions(sqlite_engine, limit=1)[0].action == "app:signing-key:rotate"
+    assert list_actions(engine, limit=1)[0].action == "app:signing-key:rotate"
     with pytest.raises(NotFound):
-        issue_signing_key(sqlite_engine, app + 5, master, by="Dev D")
-    schedule_deletion(sqlite_engine, app, ann, "scoped-1")
+        issue_signing_key(engine, app + 5, master, by="Dev D")
+    schedule_deletion(engine, app, ann, "scoped-1")
     with pytest.raises(ConfigError):
-        deliver_due(sqlite_engine, datetime.now(UTC), master_key=load_master_key(tmp_path / "b"))
+        deliver_due(engine, datetime.now(UTC), master_key=load_master_key(tmp_path / "b"))
 
 
 def test_signature_with_stray_low_bits_is_refused() -> None:

@@ -162,44 +162,44 @@ def test_a_decision_is_final(engine: Engine) -> None:
     ],
 )
 def test_malformed_requests_are_refused(
-    sqlite_engine: Engine, perms: list[str], use: str, error: type[Exception]
+    engine: Engine, perms: list[str], use: str, error: type[Exception]
 ) -> None:
-    app = add_app(sqlite_engine)
+    app = add_app(engine)
     with pytest.raises(error):
-        submit_review(sqlite_engine, app, perms, use, submitted_by="d", needs_review=needs_review)
+        submit_review(engine, app, perms, use, submitted_by="d", needs_review=needs_review)
 
 
-def test_one_pending_request_per_app_and_no_reapproval(sqlite_engine: Engine) -> None:
-    app = add_app(sqlite_engine)
-    first = submit_review(sqlite_engine, app, ["user_likes"], USE, submitted_by="d")
+def test_one_pending_request_per_app_and_no_reapproval(engine: Engine) -> None:
+    app = add_app(engine)
+    first = submit_review(engine, app, ["user_likes"], USE, submitted_by="d")
     with pytest.raises(IntegrityViolation):
-        submit_review(sqlite_engine, app, ["user_birthday"], USE, submitted_by="d")
-    approve(sqlite_engine, first.id, admin="kim", reason="ok")
+        submit_review(engine, app, ["user_birthday"], USE, submitted_by="d")
+    approve(engine, first.id, admin="kim", reason="ok")
     with pytest.raises(InvalidInput):
-        submit_review(sqlite_engine, app, ["user_likes"], USE, submitted_by="d")
+        submit_review(engine, app, ["user_likes"], USE, submitted_by="d")
 
 
-def test_decisions_need_an_admin_a_reason_and_a_request(sqlite_engine: Engine) -> None:
-    app = add_app(sqlite_engine)
-    review = submit_review(sqlite_engine, app, ["user_likes"], USE, submitted_by="d")
+def test_decisions_need_an_admin_a_reason_and_a_request(engine: Engine) -> None:
+    app = add_app(engine)
+    review = submit_review(engine, app, ["user_likes"], USE, submitted_by="d")
     with pytest.raises(InvalidInput):
-        approve(sqlite_engine, review.id, admin="kim", reason=" ")
+        approve(engine, review.id, admin="kim", reason=" ")
     with pytest.raises(InvalidInput):
-        approve(sqlite_engine, review.id, admin="", reason="fine")
+        approve(engine, review.id, admin="", reason="fine")
     with pytest.raises(NotFound):
-        approve(sqlite_engine, review.id + 1, admin="kim", reason="fine")
+        approve(engine, review.id + 1, admin="kim", reason="fine")
     with pytest.raises(NotFound):
-        submit_review(sqlite_engine, app + 1, ["user_likes"], USE, submitted_by="d")
+        submit_review(engine, app + 1, ["user_likes"], USE, submitted_by="d")
     with pytest.raises(InvalidInput):
-        list_reviews(sqlite_engine, status="maybe")
+        list_reviews(engine, status="maybe")
 
 
-def test_the_policy_tables_plug_in(sqlite_engine: Engine) -> None:
+def test_the_policy_tables_plug_in(engine: Engine) -> None:
     """The predicate the OAuth screen passes is the policy table's own."""
-    app, ann = add_app(sqlite_engine), add_person(sqlite_engine)
-    info = app_info(sqlite_engine, app)
+    app, ann = add_app(engine), add_person(engine)
+    info = app_info(engine, app)
     grantable, withheld = grantable_permissions(
-        sqlite_engine, info, ann, needs_review=tables.needs_review
+        engine, info, ann, needs_review=tables.needs_review
     )
     assert "public_profile" in grantable
     assert "user_likes" in withheld  # 2018: likes need review
@@ -217,25 +217,25 @@ PERMS = ["public_profile", "email", "user_friends", "user_likes", "user_birthday
     holds_role=st.booleans(),
 )
 def test_nothing_unreviewed_reaches_a_person_without_a_role(
-    sqlite_engine: Engine, requested: set[str], approved: set[str], holds_role: bool
+    engine: Engine, requested: set[str], approved: set[str], holds_role: bool
 ) -> None:
     """Property: grantable and withheld split the request, and for a person without a role
     every grantable permission is review-free or approved."""
-    with Session(sqlite_engine) as session:
+    with Session(engine) as session:
         app_id = session.scalar(select(App.id))
     if app_id is None:  # first example: one app, a tester and a stranger
-        app_id = add_app(sqlite_engine)
-        set_role(sqlite_engine, app_id, add_person(sqlite_engine, "Tess T"), "tester", by="op")
-        add_person(sqlite_engine, "Sam S")
+        app_id = add_app(engine)
+        set_role(engine, app_id, add_person(engine, "Tess T"), "tester", by="op")
+        add_person(engine, "Sam S")
     tester, stranger = 1, 2
     info = replace(
-        app_info(sqlite_engine, app_id),
+        app_info(engine, app_id),
         requested_permissions=frozenset(requested),
         approved_permissions=frozenset(approved),
     )
     person = tester if holds_role else stranger
     grantable, withheld = grantable_permissions(
-        sqlite_engine, info, person, needs_review=needs_review
+        engine, info, person, needs_review=needs_review
     )
     assert grantable | withheld == frozenset(requested)
     assert not grantable & withheld

@@ -130,27 +130,27 @@ def test_unknown_role_app_or_person_is_refused(engine: Engine) -> None:
     ],
 )
 def test_who_may_authorize(
-    sqlite_engine: Engine, mode: str, status: str, has: bool, allowed: bool
+    engine: Engine, mode: str, status: str, has: bool, allowed: bool
 ) -> None:
-    app, ann = add_app(sqlite_engine, mode=mode), add_person(sqlite_engine, "Ann A")
+    app, ann = add_app(engine, mode=mode), add_person(engine, "Ann A")
     if has:
-        set_role(sqlite_engine, app, ann, "tester", by="op")
-    assert can_authorize(sqlite_engine, info(app, mode=mode, status=status), ann) is allowed
+        set_role(engine, app, ann, "tester", by="op")
+    assert can_authorize(engine, info(app, mode=mode, status=status), ann) is allowed
 
 
-def test_admin_log_entry_survives_its_target(sqlite_engine: Engine) -> None:
-    app = add_app(sqlite_engine, "Doomed Quiz")
-    set_role(sqlite_engine, app, add_person(sqlite_engine, "Ann A"), "admin", by="op")
-    with Session(sqlite_engine) as session, session.begin():
+def test_admin_log_entry_survives_its_target(engine: Engine) -> None:
+    app = add_app(engine, "Doomed Quiz")
+    set_role(engine, app, add_person(engine, "Ann A"), "admin", by="op")
+    with Session(engine) as session, session.begin():
         session.delete(session.get(App, app))
-    entry = list_actions(sqlite_engine, target_type="app", target_id=app)[0]
+    entry = list_actions(engine, target_type="app", target_id=app)[0]
     assert entry.target_label == "Doomed Quiz"
     assert entry.admin == "op"
 
 
-def test_admin_log_requires_admin_and_tag_grammar(sqlite_engine: Engine) -> None:
+def test_admin_log_requires_admin_and_tag_grammar(engine: Engine) -> None:
     clock = ManualClock()
-    with Session(sqlite_engine) as session:
+    with Session(engine) as session:
         with pytest.raises(InvalidInput):
             record_action(
                 session,
@@ -172,7 +172,7 @@ def test_admin_log_requires_admin_and_tag_grammar(sqlite_engine: Engine) -> None
                 clock=clock,
             )
     with pytest.raises(InvalidInput):
-        list_actions(sqlite_engine, limit=0)
+        list_actions(engine, limit=0)
 
 
 def test_secret_rotation_replaces_the_secret_and_is_logged(engine: Engine) -> None:
@@ -194,12 +194,12 @@ def test_secret_rotation_replaces_the_secret_and_is_logged(engine: Engine) -> No
         rotate_app_secret(engine, app + 9, by="x")
 
 
-def test_mode_change_is_logged(sqlite_engine: Engine) -> None:
+def test_mode_change_is_logged(engine: Engine) -> None:
     from graphwarden.consent.roles import set_mode
 
-    app = add_app(sqlite_engine)
-    set_mode(sqlite_engine, app, "development", by="Ann A")
-    entry = list_actions(sqlite_engine, limit=1)[0]
+    app = add_app(engine)
+    set_mode(engine, app, "development", by="Ann A")
+    entry = list_actions(engine, limit=1)[0]
     assert entry.detail == {"mode": "development", "previous": "live"}
     with pytest.raises(InvalidInput):
-        set_mode(sqlite_engine, app, "staging", by="Ann A")
+        set_mode(engine, app, "staging", by="Ann A")
