@@ -32,6 +32,18 @@ _OWN_TEXT: dict[str, str] = {
     "user_friends": "Your friends who also use this app.",
 }
 
+#: what each friends_* permission reveals about each friend (the phrase after "each friend's")
+_FRIEND_TEXT: dict[str, str] = {
+    "friends_birthday": "birthday",
+    "friends_hometown": "hometown",
+    "friends_location": "current city and country",
+    "friends_relationships": "relationship status",
+    "friends_religion_politics": "religious and political views",
+    "friends_education_history": "education history",
+    "friends_work_history": "work history",
+    "friends_likes": "Page likes",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class PermissionLine:
@@ -82,12 +94,12 @@ def explain(version: str, permission: str) -> PermissionLine:
     """The line for ``permission`` on a ``version`` app's consent screen."""
     v1 = version == "v1.0"
     if permission.startswith("friends_"):
-        base = "user_" + permission.removeprefix("friends_")
-        what = _OWN_TEXT.get(base, base.removeprefix("user_").replace("_", " ") + ".")
-        what = what.replace("Your ", "").replace("your ", "")
+        what = _FRIEND_TEXT.get(
+            permission, permission.removeprefix("friends_").replace("_", " ")
+        )
         return PermissionLine(
             name=permission,
-            text=f"Your FRIENDS' data: each friend's {what.rstrip('.').lower()}. "
+            text=f"Your FRIENDS' data: each friend's {what}. "
             "This reveals information about your friends, who are not asked.",
             about_friends=True,
             declinable=not v1,
