@@ -1,8 +1,11 @@
 """Tables of the social graph.
 
 A friendship is undirected and stored as two directed rows ``(person_id, friend_id)`` and
-``(friend_id, person_id)`` so that "friends of X" is one index range scan; the store writes
-both or neither. Audiences and "apps others use" switches are one row per person, one column
+``(friend_id, person_id)`` so that "friends of X" is one range scan of the primary key; the
+store writes both or neither. Because both directions are stored, ``friend_id`` needs no index
+of its own (who lists X is the same set as X's friends). On SQLite the table is
+``WITHOUT ROWID``: the primary key is the table, so rows cost one B-tree, not two. Audiences and "apps others use" switches are one row per person, one
+column
 per field / category, named after it.
 """
 
@@ -55,13 +58,16 @@ class Person(Base):
 
 class Friendship(Base):
     __tablename__ = "friendships"
-    __table_args__ = (CheckConstraint("person_id <> friend_id", name="not_self"),)
+    __table_args__ = (
+        CheckConstraint("person_id <> friend_id", name="not_self"),
+        {"sqlite_with_rowid": False},
+    )
 
     person_id: Mapped[int] = mapped_column(
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
     )
     friend_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
     )
 
 

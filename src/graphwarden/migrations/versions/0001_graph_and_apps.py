@@ -226,9 +226,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("person_id", "friend_id", name=op.f("pk_friendships")),
+        # both directions are stored: the primary key serves every read, no friend_id index
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("friendships", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_friendships_friend_id"), ["friend_id"], unique=False)
 
     op.create_table(
         "likes",
@@ -253,9 +253,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_likes_page_id"))
 
     op.drop_table("likes")
-    with op.batch_alter_table("friendships", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_friendships_friend_id"))
-
     op.drop_table("friendships")
     op.drop_table("field_audiences")
     with op.batch_alter_table("authorizations", schema=None) as batch_op:
