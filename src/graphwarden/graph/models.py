@@ -4,9 +4,10 @@ A friendship is undirected and stored as two directed rows ``(person_id, friend_
 ``(friend_id, person_id)`` so that "friends of X" is one range scan of the primary key; the
 store writes both or neither. Because both directions are stored, ``friend_id`` needs no index
 of its own (who lists X is the same set as X's friends). On SQLite the table is
-``WITHOUT ROWID``: the primary key is the table, so rows cost one B-tree, not two. Audiences and "apps others use" switches are one row per person, one
-column
-per field / category, named after it.
+``WITHOUT ROWID``: the primary key is the table, so rows cost one B-tree, not two.
+
+Audiences and "apps others use" switches are one row per person, one column per field /
+category, named after it.
 """
 
 from __future__ import annotations
