@@ -108,3 +108,84 @@ def test_store_contents_are_deterministic(sqlite_url: str, tmp_path: Path) -> No
             assert strip[0] == strip[1]
         else:
             assert dumps[0][t] == dumps[1][t], t
+
+
+def _friendship_keys(engine: Engine) -> tuple[set[str], set[str]]:
+    """Names of the constraints and indexes on friendships and likes, per backend."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            constraints = conn.execute(
+                text(
+                    "SELECT conname FROM pg_constraint WHERE conrelid IN "
+                    "('friendships'::regclass, 'likes'::regclass)"
+                )
+            ).scalars()
+            indexes = conn.execute(
+                text(
+                    "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                    "AND tablename IN ('friendships', 'likes')"
+                )
+            ).scalars()
+        else:
+            constraints = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE name IN ('friendships', 'likes')")
+            ).scalars()
+            indexes = conn.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' "
+                    "AND tbl_name IN ('friendships', 'likes')"
+                )
+            ).scalars()
+        return set(constraints), set(indexes)
+
+
+def test_keys_and_indexes_set_aside_for_the_load_come_back(
+    engine: Engine, village: Population
+) -> None:
+    before = _friendship_keys(engine)
+    load_population(engine, village)
+    assert _friendship_keys(engine) == before
+    assert "ix_likes_page_id" in before[1]
+    assert not any("friend_id" in name for name in before[1])  # the primary key serves reads
+
+
+def test_friendships_are_the_clustered_primary_key_on_sqlite(sqlite_url: str) -> None:
+    eng = create_store_engine(sqlite_url)
+    try:
+        with eng.connect() as conn:
+            sql = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'friendships'")
+            ).scalar_one()
+    finally:
+        eng.dispose()
+    assert sql.rstrip().upper().endswith("WITHOUT ROWID")
+
+
+def test_foreign_keys_are_enforced_again_after_a_sqlite_load(
+    sqlite_url: str, village: Population
+) -> None:
+    eng = create_store_engine(sqlite_url, pool_size=1, max_overflow=0)
+    try:
+        load_population(eng, village)
+        with eng.connect() as conn:
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+            with pytest.raises(Exception, match="FOREIGN KEY"):
+                conn.execute(text("INSERT INTO friendships VALUES (1, 999999)"))
+    finally:
+        eng.dispose()
+
+
+def test_a_dangling_reference_fails_the_load_and_leaves_nothing(
+    engine: Engine, village: Population
+) -> None:
+    broken = generate_population(120, seed=3)
+    # a like of a page that does not exist: caught after the load, before the commit
+    broken.likes_indices = broken.likes_indices.copy()
+    broken.likes_indices[-1] = broken.n_pages + 5
+    with pytest.raises(StoreError, match="bulk load"):
+        load_population(engine, broken)
+    for table in TABLES:
+        assert _count(engine, table) == 0, table
+    # the store is usable afterwards: the same keys and indexes are in place
+    load_population(engine, village)
+    assert _count(engine, "friendships") == village.indices.size
