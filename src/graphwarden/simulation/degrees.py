@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,6 +34,8 @@ from graphwarden.core.errors import InvalidInput
 from graphwarden.graph.bulk import BulkGraph, sorted_unique
 
 FRIEND_CAP = 5_000
+#: threads assembling row blocks (the output is the same whatever the number)
+BUILD_THREADS = 2
 
 #: directed entries assembled per block (bounds temporary memory; fixed so output is stable)
 _BLOCK_ENTRIES = 12_000_000
@@ -39,6 +44,10 @@ _PAIR_BUDGET = 4_000_000
 #: undirected stub pairs routed per step
 _ROUTE_CHUNK = 2_000_000
 _EMPTY = np.empty(0, dtype=np.int64)
+#: stubs shuffled at once when mixing (fits a core's cache: 1 MiB of int32)
+_MIX_WINDOW = 1 << 18
+#: rows of the deal moved per step
+_MIX_SLAB = 1 << 9
 
 # stream ids for the seed sequence: each random process draws from its own stream
 STREAM_DEGREE = 1
@@ -214,12 +223,41 @@ class StubMatching:
         for j in range(self.country_bounds.size - 1):
             lo, hi = int(self.country_bounds[j]), int(self.country_bounds[j + 1])
             stubs = np.repeat(ids[lo:hi], self.home[lo:hi])
-            rng_home.shuffle(stubs)
-            yield stubs.reshape(-1, 2)
+            yield mix_stubs(stubs, rng_home).reshape(-1, 2)
             del stubs
         stubs = np.repeat(ids, self.away)
-        stream(self.seed, STREAM_AWAY).shuffle(stubs)
-        yield stubs.reshape(-1, 2)
+        yield mix_stubs(stubs, stream(self.seed, STREAM_AWAY)).reshape(-1, 2)
+
+
+def mix_stubs(stubs: npt.NDArray[np.int32], rng: np.random.Generator) -> npt.NDArray[np.int32]:
+    """Stubs in an order where each one's neighbour is a uniformly random other stub.
+
+    A full Fisher–Yates shuffle of hundreds of millions of stubs is one cache miss per
+    element. Instead: shuffle cache-sized windows, deal the windows out like cards (window
+    ``w``'s ``k``-th stub goes to position ``k * windows + w``), and shuffle the windows of
+    the dealt order again. After the deal every window holds an equal share of every original
+    window, each a random subset, so the second shuffle pairs each stub with a uniformly
+    random stub of the whole list. Small lists are shuffled outright.
+    """
+    if stubs.size <= _MIX_WINDOW * 2:
+        rng.shuffle(stubs)
+        return stubs
+    windows = -(-stubs.size // _MIX_WINDOW)
+    padded = np.full(windows * _MIX_WINDOW, -1, dtype=np.int32)
+    padded[: stubs.size] = stubs
+    for w in range(windows):
+        rng.shuffle(padded[w * _MIX_WINDOW : (w + 1) * _MIX_WINDOW])
+    dealt = np.empty_like(padded)
+    grid = dealt.reshape(_MIX_WINDOW, windows)
+    # the deal, a transpose done in slabs so both sides stay in cache
+    for k0 in range(0, _MIX_WINDOW, _MIX_SLAB):
+        grid[k0 : k0 + _MIX_SLAB] = padded.reshape(windows, _MIX_WINDOW)[:, k0 : k0 + _MIX_SLAB].T
+    del padded, grid
+    mixed = dealt[dealt >= 0]
+    del dealt
+    for w0 in range(0, mixed.size, _MIX_WINDOW):
+        rng.shuffle(mixed[w0 : w0 + _MIX_WINDOW])
+    return mixed
 
 
 def stub_matching(
@@ -265,7 +303,7 @@ def _route(
     blocks: npt.NDArray[np.int64],
     n: int,
 ) -> list[npt.NDArray[np.int64]]:
-    """Both directions of every edge as per-block keys ``(row - block start) * n + column``.
+    """Both directions of every edge as per-block keys ``(row - block start) << 32 | column``.
 
     ``per_person`` says how many entries each row receives, so every block gets one exactly
     sized array up front; large single arrays go back to the operating system as soon as
@@ -282,7 +320,7 @@ def _route(
             r = np.concatenate([part[:, 0], part[:, 1]])
             c = np.concatenate([part[:, 1], part[:, 0]])
             blk = block_of[r]
-            key = (r - blocks[blk]) * n + c
+            key = ((r - blocks[blk]) << 32) | c
             # a stable sort of 16-bit keys is a radix sort: linear in the chunk
             order = np.argsort(blk.astype(np.int16) if n_blocks < 2**15 else blk, kind="stable")
             key = key[order]
@@ -337,30 +375,30 @@ def build_graph(
     indptr = np.zeros(n + 1, dtype=np.int64)
     written = 0
     circle_idx = np.searchsorted(circles, blocks)
-    for b in range(blocks.size - 1):
+
+    def assemble(b: int, keys: npt.NDArray[np.int64]) -> _Block:
         a0, a1 = int(blocks[b]), int(blocks[b + 1])
         c0, c1 = int(circle_idx[b]), int(circle_idx[b + 1])
         rng = stream(seed, STREAM_CIRCLE, b)
-        cu, cv = _circle_edges(circles[c0:c1], sizes[c0:c1], local, rng)
-        cu64, cv64 = cu.astype(np.int64) - a0, cv.astype(np.int64) - a0
-        keys = np.concatenate([routed[b], cu64 * n + cv64 + a0, cv64 * n + cu64 + a0])
-        routed[b] = _EMPTY  # release this block's routed entries now (a view would keep them)
-        del cu, cv, cu64, cv64
-        keys.sort()
-        if keys.size:
-            keep = np.empty(keys.size, dtype=bool)
-            keep[0] = True
-            np.not_equal(keys[1:], keys[:-1], out=keep[1:])
-            keys = keys[keep]
-        local_rows = keys // n
-        cols64 = keys % n
-        not_self = cols64 != local_rows + a0  # a stub paired with its own person
-        cols = cols64[not_self].astype(np.int32)
-        local_rows = local_rows[not_self]
-        del cols64, not_self
-        indices[written : written + cols.size] = cols
-        written += cols.size
-        indptr[a0 + 1 : a1 + 1] = np.bincount(local_rows, minlength=a1 - a0)
+        return _assemble_block(keys, a0, circles[c0:c1] - a0, sizes[c0:c1], local[a0:a1], rng)
+
+    # blocks are independent and numpy's sorts release the GIL: threads share the arrays,
+    # so nothing is copied, and results are written in block order whatever finishes first
+    workers = max(1, min(BUILD_THREADS, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[tuple[int, Future[_Block]]] = deque()
+        for b in range(blocks.size - 1):
+            pending.append((b, pool.submit(assemble, b, routed[b])))
+            routed[b] = _EMPTY  # the block owns its entries now; freed once assembled
+            # a bounded window of blocks in flight keeps peak memory near the final CSR
+            while len(pending) > workers or (pending and b == blocks.size - 2):
+                done_b, future = pending.popleft()
+                cols, counts = future.result()
+                a0, a1 = int(blocks[done_b]), int(blocks[done_b + 1])
+                indices[written : written + cols.size] = cols
+                written += cols.size
+                indptr[a0 + 1 : a1 + 1] = counts
+                del cols, counts, future
     np.cumsum(indptr, out=indptr)
     try:
         indices.resize(written, refcheck=False)
@@ -368,6 +406,44 @@ def build_graph(
         indices = indices[:written].copy()
     graph = BulkGraph(indptr=indptr, indices=indices)
     return _enforce_cap(graph, model.cap), circle_of
+
+
+_Block = tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]
+
+
+def _assemble_block(
+    routed: npt.NDArray[np.int64],
+    a0: int,
+    starts: npt.NDArray[np.int64],
+    sizes: npt.NDArray[np.int64],
+    local: npt.NDArray[np.float32],
+    rng: np.random.Generator,
+) -> _Block:
+    """One row block's sorted neighbour ids and row lengths.
+
+    ``routed`` holds the block's stub and chain entries as ``local row << 32 | column``;
+    circle edges (``starts`` relative to the block's first row ``a0``) join them, then one
+    sort orders rows and columns together, repeats go, and self-paired stubs are dropped.
+    """
+    cu, cv = _circle_edges(starts, sizes, local, rng)
+    cu64, cv64 = cu.astype(np.int64), cv.astype(np.int64)
+    del cu, cv
+    keys = np.concatenate([routed, (cu64 << 32) | (cv64 + a0), (cv64 << 32) | (cu64 + a0)])
+    del routed, cu64, cv64
+    keys.sort()
+    if keys.size:
+        keep = np.empty(keys.size, dtype=bool)
+        keep[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+        keys = keys[keep]
+        del keep
+    local_rows = (keys >> 32).astype(np.int32)
+    cols = (keys & 0xFFFFFFFF).astype(np.int32)
+    del keys
+    not_self = cols != local_rows + a0  # a stub paired with its own person
+    cols = cols[not_self]
+    local_rows = local_rows[not_self]
+    return cols, np.bincount(local_rows, minlength=local.size).astype(np.int64)
 
 
 def _enforce_cap(graph: BulkGraph, cap: int) -> BulkGraph:
@@ -395,6 +471,7 @@ __all__ = [
     "build_graph",
     "chain_edges",
     "circle_bounds",
+    "mix_stubs",
     "scaled_model",
     "stream",
     "stub_matching",
