@@ -8,8 +8,9 @@ points never import each other; this module is the one place that puts them toge
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -45,15 +46,17 @@ IN_PROCESS_BASE = "https://graphwarden.test"
 class PortalTransport(httpx.BaseTransport):
     """A synchronous httpx transport that hands each request to an ASGI application through
     ``httpx.ASGITransport``, on an event loop running in a helper thread (anyio's blocking
-    portal): the requests an app would send over a socket, without the socket."""
+    portal): the requests an app would send over a socket, without the socket.
+
+    :func:`in_process_client` uses it only where the calling thread already runs an event
+    loop; elsewhere :class:`LoopTransport` does the same job with fewer thread hand-offs."""
 
     def __init__(self, app: Any, portal: Any) -> None:
         self._asgi = httpx.ASGITransport(app=app)
         self._portal = portal
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
-        replay = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+        replay = _replayable(request)
 
         async def send() -> httpx.Response:
             response = await self._asgi.handle_async_request(replay)
@@ -66,12 +69,77 @@ class PortalTransport(httpx.BaseTransport):
         return result
 
 
+def _replayable(request: httpx.Request) -> httpx.Request:
+    """The request with its body read, so the ASGI transport's async stream can send it."""
+    body = request.read()
+    return httpx.Request(request.method, request.url, headers=request.headers, content=body)
+
+
+class LoopTransport(httpx.BaseTransport):
+    """A synchronous httpx transport that runs an ASGI application on its own event loop, in
+    the calling thread, only while a request is in flight.
+
+    One long-lived task on that loop answers the requests, one at a time. It matters because
+    anyio hands the application's synchronous endpoints to worker threads tied to the task at
+    the root of the call: a root task per request would start a new worker thread for every
+    request, and a blocking portal in a helper thread adds two thread hand-offs per request.
+    The requests and the application are the same either way. ``close()`` ends the loop (the
+    client closes its transport when its ``with`` block ends)."""
+
+    def __init__(self, app: Any) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+        self._loop = asyncio.new_event_loop()
+        self._inbox: asyncio.Queue[tuple[httpx.Request, asyncio.Future[httpx.Response]]] = (
+            asyncio.Queue()
+        )
+        self._answering = self._loop.create_task(self._answer())
+
+    async def _answer(self) -> None:
+        while True:
+            request, answered = await self._inbox.get()
+            try:
+                response = await self._asgi.handle_async_request(request)
+                content = await response.aread()
+            except Exception as exc:  # the caller's request fails, not the loop
+                answered.set_exception(exc)
+                continue
+            answered.set_result(
+                httpx.Response(response.status_code, headers=response.headers, content=content)
+            )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answered: asyncio.Future[httpx.Response] = self._loop.create_future()
+        self._inbox.put_nowait((_replayable(request), answered))
+        response = self._loop.run_until_complete(answered)
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        self._answering.cancel()
+        with suppress(asyncio.CancelledError):
+            self._loop.run_until_complete(self._answering)
+        self._loop.run_until_complete(self._loop.shutdown_default_executor())
+        self._loop.close()
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 @contextmanager
 def in_process_client(engine: Engine, data_dir: Path, clock: Clock) -> Iterator[httpx.Client]:
     """An ``httpx.Client`` on the real server application, in this process.
 
     The application is the one ``graphwarden serve`` runs, over ``engine``, with demo sign-in
-    on: synthetic people sign in with ``demo-<id>``. Simulated app agents use it.
+    on: synthetic people sign in with ``demo-<id>``. Simulated app agents use it. The
+    application runs on an event loop in the calling thread (:class:`LoopTransport`), or, when
+    that thread already runs one, in a helper thread (:class:`PortalTransport`).
     """
     from anyio.from_thread import start_blocking_portal
 
@@ -89,19 +157,21 @@ def in_process_client(engine: Engine, data_dir: Path, clock: Clock) -> Iterator[
     server.state.oauth = build_oauth(
         server.state.consent, engine, issuer=IN_PROCESS_BASE, clock=clock, demo_login=True
     )
+    options: dict[str, Any] = {"base_url": IN_PROCESS_BASE, "follow_redirects": False}
+    if not _loop_running():
+        with httpx.Client(transport=LoopTransport(server), **options) as client:
+            yield client
+        return
     with (
         start_blocking_portal() as portal,
-        httpx.Client(
-            transport=PortalTransport(server, portal),
-            base_url=IN_PROCESS_BASE,
-            follow_redirects=False,
-        ) as client,
+        httpx.Client(transport=PortalTransport(server, portal), **options) as client,
     ):
         yield client
 
 
 __all__ = [
     "IN_PROCESS_BASE",
+    "LoopTransport",
     "PortalTransport",
     "app_from_env",
     "create_server",

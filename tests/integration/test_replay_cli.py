@@ -69,3 +69,42 @@ def test_bad_input_is_one_line_and_exit_2(
     assert err.startswith("graphwarden: error:")
     assert "\n" not in err
     assert "Traceback" not in err
+
+
+def test_demo_replays_on_the_api_engine_from_its_own_store(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import text
+
+    from graphwarden.consent.services import SqlConsentService
+    from graphwarden.core.clock import SystemClock
+    from graphwarden.core.db import create_store_engine
+
+    # an app registered before the demo: a run store copied from the demo's store holds it
+    engine = create_store_engine(cli_env)
+    SqlConsentService(engine, SystemClock()).create_app(
+        name="registered-before", api_version="v1.0", permissions=["public_profile"]
+    )
+    engine.dispose()
+    out = tmp_path / "demo"
+    try:
+        main(["demo", "--users", "1500", "--seed", "2", "--out", str(out), "--no-serve"])
+    except SystemExit as exc:
+        pytest.fail(f"exit {exc.code}: {capsys.readouterr().err}")
+    assert f"report: {out / 'report.html'}" in capsys.readouterr().out
+    demo = json.loads((out / "summary.json").read_text())
+    assert demo["engine"] == "api"
+    assert [r["version"] for r in demo["runs"]] == ["v1.0", "v2.0", "v3.0"]
+    run_store = create_store_engine(f"sqlite:///{out / 'v1.0' / 'graphwarden.db'}")
+    with run_store.connect() as conn:
+        names = set(conn.execute(text("SELECT name FROM apps")).scalars())
+        people = conn.execute(text("SELECT count(*) FROM people")).scalar_one()
+    run_store.dispose()
+    assert "registered-before" in names
+    assert people == 1500
+    # the same population and installers through the bulk face give the same figures
+    bulk = _run(capsys, "--users", "1500", "--install-rate", "0.002", "--seed", "2",
+                "--engine", "bulk", "--out", str(tmp_path / "bulk"))  # fmt: skip
+    assert bulk["runs"] == demo["runs"]
+    assert demo["runs"][0]["exposed_users"] > demo["runs"][0]["consenting_users"]
+    assert all(r["non_consenting_exposed"] == 0 for r in demo["runs"][1:])

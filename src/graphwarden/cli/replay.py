@@ -71,10 +71,17 @@ def replay_quiz(
     target_share: float = 0.9,
     console: Console | None = None,
     show_progress: bool = True,
+    population: Any = None,
+    template: Path | None = None,
 ) -> dict[str, Any]:
-    """Generate the population and replay; returns ``summary.json``'s content."""
+    """Generate the population (unless ``population`` is given: the one generated for
+    ``users``, ``seed`` and ``preset``) and replay; returns ``summary.json``'s content.
+
+    ``template``: a SQLite store already holding that population, which the api engine
+    copies for each version's run instead of loading the population itself.
+    """
     from graphwarden.simulation.population import generate_population
-    from graphwarden.simulation.replay import ReplayConfig, run_replay
+    from graphwarden.simulation.replay import STORE_STAGE, ReplayConfig, run_replay
     from graphwarden.simulation.scenarios import installer_count
 
     chosen = parse_versions(versions)
@@ -93,13 +100,17 @@ def replay_quiz(
         disable=not show_progress,
         transient=False,
     ) as bar:
-        gen = bar.add_task("population", total=1)
-        population = generate_population(users, seed, preset_name=preset)
-        bar.update(gen, completed=1)
-        tasks = {v: bar.add_task(f"{v} ({engine})", total=count) for v in chosen}
+        if population is None:
+            gen = bar.add_task("population", total=1)
+            population = generate_population(users, seed, preset_name=preset)
+            bar.update(gen, completed=1)
+        tasks = {}
+        if engine == "api" and template is None:
+            tasks[STORE_STAGE] = bar.add_task("store (loading the population)", total=1)
+        tasks.update({v: bar.add_task(f"{v} ({engine})", total=count) for v in chosen})
 
-        def progress(version: str, done: int, total: int) -> None:
-            bar.update(tasks[version], completed=done, total=total)
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(tasks[stage], completed=done, total=total)
 
         config = ReplayConfig(
             out=out,
@@ -115,6 +126,7 @@ def replay_quiz(
             population,
             http_factory=in_process_client if engine == "api" else None,
             progress=progress,
+            template=template,
         )
     return summary.to_json()
 

@@ -40,7 +40,7 @@ from graphwarden.analytics.exposure import (
 )
 from graphwarden.core.clock import Clock, ManualClock
 from graphwarden.core.db import create_store_engine, upgrade
-from graphwarden.core.errors import InvalidInput
+from graphwarden.core.errors import InvalidInput, StoreError
 from graphwarden.core.types import API_VERSIONS, ApiVersion
 from graphwarden.ledger.records import to_micros
 from graphwarden.simulation.agents import BENIGN, QuizHarvester
@@ -50,8 +50,10 @@ from graphwarden.simulation.scenarios import ReplayPopulation, choose_installers
 Engine_ = Literal["api", "bulk"]
 #: ``(engine, data_dir, clock) -> context manager yielding an httpx.Client on the server``
 HttpFactory = Callable[[Engine, Path, Clock], AbstractContextManager[httpx.Client]]
-#: ``(version, installers done, installers in all)``
+#: ``(stage, steps done, steps in all)``: a stage is a version (steps: installers) or
+#: :data:`STORE_STAGE` while the api engine loads the population into its template store
 Progress = Callable[[str, int, int], None]
+STORE_STAGE = "store"
 
 #: the replay's clock starts where the 2014 harvest did
 REPLAY_START = datetime(2014, 6, 1, 9, tzinfo=UTC)
@@ -124,8 +126,30 @@ class ReplaySummary:
         }
 
 
+def checkpoint_store(path: Path) -> None:
+    """Fold the write-ahead log of the SQLite store at ``path`` into its main file, so a
+    copy of that one file is the whole store. The store must be idle (no other connection
+    reading or writing): a busy checkpoint is a :class:`StoreError`."""
+    if not path.is_file():
+        raise InvalidInput(f"no SQLite store at {path}")
+    engine = create_store_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            # a store in use will not be released by waiting here: answer within a second
+            conn.exec_driver_sql("PRAGMA busy_timeout = 1000")
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+    finally:
+        engine.dispose()
+    if busy:
+        raise StoreError(f"the store at {path} is in use; it cannot be copied for a replay")
+
+
 def fresh_store(template: Path, target: Path) -> Engine:
-    """A copy of the loaded template store for one run (same population, empty ledger)."""
+    """A copy of the loaded template store for one run (same population, empty ledger).
+
+    ``template`` must be checkpointed (:func:`checkpoint_store`); copying one file is much
+    cheaper than loading the population again, and every run starts from the same bytes.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         stale = target.with_name(target.name + suffix)
@@ -136,21 +160,23 @@ def fresh_store(template: Path, target: Path) -> Engine:
 
 
 def build_template(population: Any, path: Path) -> Path:
-    """Migrate a SQLite store at ``path`` and load ``population`` into it (ids = index + 1)."""
+    """Migrate a SQLite store at ``path`` and load ``population`` into it (ids = index + 1),
+    checkpointed and closed, ready for :func:`fresh_store`."""
     from graphwarden.graph.loader import load_population
 
-    if path.exists():
-        path.unlink()
+    for suffix in ("", "-wal", "-shm"):
+        stale = path.with_name(path.name + suffix)
+        if stale.exists():
+            stale.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{path}"
     upgrade(url)
     engine = create_store_engine(url)
     try:
         load_population(engine, population)
-        with engine.connect() as conn:  # fold the WAL in, so a file copy is the whole store
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
-        engine.dispose()
+        engine.dispose()  # every connection closed first, so the checkpoint takes it all
+    checkpoint_store(path)
     return path
 
 
@@ -198,13 +224,17 @@ def run_replay(
     http_factory: HttpFactory | None = None,
     progress: Progress | None = None,
     report: bool = True,
+    template: Path | None = None,
 ) -> ReplaySummary:
     """Replay quiz-2014 on ``population`` under each version of ``config``.
 
-    ``population``: the generator's ``Population`` (the api engine loads it into each run's
-    store) or, for the bulk engine, a :class:`ReplayPopulation`. Writes ``summary.json``,
-    ``curves.json``, the runs' ledgers and (``report=True``) ``report.html`` under
-    ``config.out``.
+    ``population``: the generator's ``Population`` (the api engine loads it once into a
+    template store that each run copies) or, for the bulk engine, a
+    :class:`ReplayPopulation`. ``template``: a SQLite store file that already holds exactly
+    ``population`` and nothing else a run would read (e.g. the store ``graphwarden demo``
+    has just populated); the api engine copies it instead of loading the population, and
+    leaves it in place. Writes ``summary.json``, ``curves.json``, the runs' ledgers and
+    (``report=True``) ``report.html`` under ``config.out``.
     """
     arrays = ReplayPopulation.of(population)
     if config.engine == "api" and http_factory is None:
@@ -223,10 +253,17 @@ def run_replay(
         population=arrays.n, installers=int(installers.size), seed=config.seed,
         engine=config.engine,
     )  # fmt: skip
-    template: Path | None = None
+    built: Path | None = None
     benign_people: list[int] = []
     if config.engine == "api":
-        template = build_template(population, out / "template.db")
+        if template is None:
+            if progress is not None:
+                progress(STORE_STAGE, 0, 1)
+            template = built = build_template(population, out / "template.db")
+            if progress is not None:
+                progress(STORE_STAGE, 1, 1)
+        else:
+            checkpoint_store(template)
         rest = np.setdiff1d(np.flatnonzero(arrays.platform_enabled), installers)
         rng = np.random.default_rng(np.random.SeedSequence([config.seed, 202]))
         take = min(config.benign_installs, rest.size)
@@ -265,8 +302,8 @@ def run_replay(
                 merkle_root=root,
             )
         )
-    if template is not None and template.exists():
-        template.unlink()
+    if built is not None:
+        built.unlink(missing_ok=True)
     write_summary(summary, out)
     if report:
         from graphwarden.analytics.report import write_report
@@ -296,12 +333,14 @@ def iter_runs(summary: ReplaySummary) -> Iterator[ExposureRun]:
 __all__ = [
     "REPLAY_START",
     "SCENARIO",
+    "STORE_STAGE",
     "HttpFactory",
     "Progress",
     "ReplayConfig",
     "ReplaySummary",
     "RunResult",
     "build_template",
+    "checkpoint_store",
     "curves_json",
     "fresh_store",
     "run_replay",

@@ -82,3 +82,32 @@ def test_a_wrong_secret_gets_no_token(world: tuple[Engine, httpx.Client, ManualC
     forged = AppCredentials(creds.client_id, "not-the-secret", creds.redirect_uri)
     with pytest.raises(AuthError, match="token"):
         authorize(http, forged, person_id=4, scope=["public_profile"])
+
+
+def test_the_in_process_client_serves_from_inside_a_running_event_loop(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from graphwarden.server import LoopTransport
+
+    engine = create_store_engine(sqlite_url)
+    load_population(engine, generate_population(40, seed=5))
+    clock = ManualClock(REPLAY_START)
+    try:
+        with in_process_client(engine, tmp_path / "a", clock) as http:
+            assert isinstance(http._transport, LoopTransport)
+            creds = LoginOnlyApp.register(SqlConsentService(engine, clock), "v2.0")
+            outside = LoginOnlyApp(http, creds, "v2.0").install(5)
+
+        async def inside() -> list[str]:
+            # a caller that already runs a loop gets the helper-thread transport instead
+            with in_process_client(engine, tmp_path / "b", clock) as http:
+                assert not isinstance(http._transport, LoopTransport)
+                return LoginOnlyApp(http, creds, "v2.0").install(6).errors
+
+        assert asyncio.run(inside()) == outside.errors == []
+        subjects = {d.subject_id for d in iter_disclosures(engine, app_id=int(creds.client_id))}
+        assert subjects == {5, 6}
+    finally:
+        engine.dispose()

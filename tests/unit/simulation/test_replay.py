@@ -127,3 +127,72 @@ def test_replay_population_adapts_the_generator() -> None:
     assert arrays.country_names[0] == "US"
     assert np.array_equal(arrays.indptr, population.indptr)
     assert arrays.has_value.shape == (120, population.audience.shape[1])
+
+
+def _people(path: Path) -> int:
+    from graphwarden.core.db import create_store_engine
+    from graphwarden.graph.loader import people_count
+
+    engine = create_store_engine(f"sqlite:///{path}")
+    try:
+        return people_count(engine)
+    finally:
+        engine.dispose()
+
+
+def test_a_run_store_is_a_whole_copy_of_the_template(tmp_path: Path) -> None:
+    from graphwarden.simulation.replay import build_template, fresh_store
+
+    template = build_template(generate_population(90, seed=6), tmp_path / "template.db")
+    # checkpointed: nothing is left in a write-ahead log beside the file that is copied
+    wal = template.with_name(template.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    engine = fresh_store(template, tmp_path / "run" / "graphwarden.db")
+    engine.dispose()
+    assert _people(tmp_path / "run" / "graphwarden.db") == _people(template) == 90
+
+
+def test_a_template_in_use_is_refused(tmp_path: Path) -> None:
+    from graphwarden.core.db import create_store_engine
+    from graphwarden.core.errors import StoreError
+    from graphwarden.simulation.replay import build_template, checkpoint_store
+
+    template = build_template(generate_population(40, seed=2), tmp_path / "template.db")
+    reader = create_store_engine(f"sqlite:///{template}")
+    try:
+        with reader.connect() as conn:
+            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("SELECT count(*) FROM people").scalar()
+            conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS scratch (x)")  # a write in flight
+            with pytest.raises(StoreError):
+                checkpoint_store(template)
+            conn.exec_driver_sql("ROLLBACK")
+    finally:
+        reader.dispose()
+    with pytest.raises(InvalidInput):
+        checkpoint_store(tmp_path / "absent.db")
+
+
+def test_a_given_template_gives_the_same_replay_and_is_kept(tmp_path: Path) -> None:
+    from graphwarden.simulation.replay import build_template
+
+    population = generate_population(200, seed=8)
+    template = build_template(population, tmp_path / "store.db")
+    common = {"seed": 8, "installers": 3, "benign_installs": 1, "versions": ("v1.0", "v2.0")}
+    stages: list[str] = []
+    copied = run_replay(
+        ReplayConfig(out=tmp_path / "copied", engine="api", **common),  # type: ignore[arg-type]
+        population,
+        http_factory=in_process_client,
+        progress=lambda stage, done, total: stages.append(stage),
+        report=False,
+        template=template,
+    )
+    assert template.exists()
+    assert "store" not in stages  # nothing loaded: the runs copied the given store
+    bulk = run_replay(
+        ReplayConfig(out=tmp_path / "bulk", engine="bulk", **common),  # type: ignore[arg-type]
+        population,
+        report=False,
+    )
+    assert copied.to_json()["runs"] == bulk.to_json()["runs"]
