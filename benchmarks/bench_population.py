@@ -77,6 +77,8 @@ def run_child(
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return {"people": n, "error": f"timed out after {timeout:.0f} s"}
+    if done.returncode < 0:  # killed by a signal: SIGKILL here is the kernel's OOM killer
+        return {"people": n, "error": f"child killed by signal {-done.returncode}"}
     if done.returncode != 0:
         return {"people": n, "error": done.stderr.strip().splitlines()[-1:]}
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])

@@ -223,41 +223,49 @@ class StubMatching:
         for j in range(self.country_bounds.size - 1):
             lo, hi = int(self.country_bounds[j]), int(self.country_bounds[j + 1])
             stubs = np.repeat(ids[lo:hi], self.home[lo:hi])
-            yield mix_stubs(stubs, rng_home).reshape(-1, 2)
-            del stubs
+            mixed = mix_stubs(stubs, rng_home)
+            del stubs  # only the mixed copy may live while the consumer routes it
+            yield mixed.reshape(-1, 2)
+            del mixed
         stubs = np.repeat(ids, self.away)
-        yield mix_stubs(stubs, stream(self.seed, STREAM_AWAY)).reshape(-1, 2)
+        mixed = mix_stubs(stubs, stream(self.seed, STREAM_AWAY))
+        del stubs
+        yield mixed.reshape(-1, 2)
 
 
 def mix_stubs(stubs: npt.NDArray[np.int32], rng: np.random.Generator) -> npt.NDArray[np.int32]:
     """Stubs in an order where each one's neighbour is a uniformly random other stub.
 
     A full Fisher–Yates shuffle of hundreds of millions of stubs is one cache miss per
-    element. Instead: shuffle cache-sized windows, deal the windows out like cards (window
-    ``w``'s ``k``-th stub goes to position ``k * windows + w``), and shuffle the windows of
-    the dealt order again. After the deal every window holds an equal share of every original
-    window, each a random subset, so the second shuffle pairs each stub with a uniformly
-    random stub of the whole list. Small lists are shuffled outright.
+    element. Instead: shuffle ``w`` equal cache-sized windows in place, deal them out like
+    cards into a new array (window ``i``'s ``k``-th stub goes to position ``k * w + i``), and
+    shuffle the windows of the dealt order again. After the deal every window holds an equal
+    share of every original window, each a random subset, so the second shuffle pairs each
+    stub with a uniformly random stub of the whole list. The fewer than ``w`` stubs left over
+    by equal windows join the last window. Small lists are shuffled outright (in place).
+    ``stubs`` is reordered in place; the result is a new array of the same size.
     """
     if stubs.size <= _MIX_WINDOW * 2:
         rng.shuffle(stubs)
         return stubs
     windows = -(-stubs.size // _MIX_WINDOW)
-    padded = np.full(windows * _MIX_WINDOW, -1, dtype=np.int32)
-    padded[: stubs.size] = stubs
+    width = stubs.size // windows
+    dealt_size = windows * width
+    source = stubs[:dealt_size].reshape(windows, width)
     for w in range(windows):
-        rng.shuffle(padded[w * _MIX_WINDOW : (w + 1) * _MIX_WINDOW])
-    dealt = np.empty_like(padded)
-    grid = dealt.reshape(_MIX_WINDOW, windows)
+        rng.shuffle(source[w])
+    dealt = np.empty_like(stubs)
+    grid = dealt[:dealt_size].reshape(width, windows)
     # the deal, a transpose done in slabs so both sides stay in cache
-    for k0 in range(0, _MIX_WINDOW, _MIX_SLAB):
-        grid[k0 : k0 + _MIX_SLAB] = padded.reshape(windows, _MIX_WINDOW)[:, k0 : k0 + _MIX_SLAB].T
-    del padded, grid
-    mixed = dealt[dealt >= 0]
-    del dealt
-    for w0 in range(0, mixed.size, _MIX_WINDOW):
-        rng.shuffle(mixed[w0 : w0 + _MIX_WINDOW])
-    return mixed
+    for k0 in range(0, width, _MIX_SLAB):
+        grid[k0 : k0 + _MIX_SLAB] = source[:, k0 : k0 + _MIX_SLAB].T
+    dealt[dealt_size:] = stubs[dealt_size:]
+    del source, grid
+    starts = list(range(0, dealt_size, width))
+    ends = [*starts[1:], stubs.size]
+    for lo, hi in zip(starts, ends, strict=True):
+        rng.shuffle(dealt[lo:hi])
+    return dealt
 
 
 def stub_matching(
