@@ -3,16 +3,14 @@ and on PostgreSQL. Whatever holds for one holds for all."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
-from tests.conftest import POSTGRES_URL, _postgres_reachable, unavailable
+from sqlalchemy import Engine, event, func, select
 
-from graphwarden.core.db import create_store_engine, upgrade
+from graphwarden.core.db import create_store_engine
 from graphwarden.core.errors import IntegrityViolation, InvalidInput, NotFound
 from graphwarden.core.types import PageId, PersonId
 from graphwarden.graph.fields import AUDIENCE_FIELDS, AppsOthersUse, Audience, Relation
@@ -39,52 +37,13 @@ def person(i: int, **extra: object) -> Profile:
     )
 
 
-# PostgreSQL: one migrated schema per module, emptied before each test. Migrating a fresh
-# schema per test costs a second or more; emptying one costs milliseconds.
-@pytest.fixture(scope="module")
-def _pg_module_url() -> Iterator[str]:
-    error = _postgres_reachable()
-    if error is not None:
-        unavailable("PostgreSQL", error)
-    schema = f"gw_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture
-def fresh_postgres_url(_pg_module_url: str, request: pytest.FixtureRequest) -> str:
-    """The module's PostgreSQL schema with every table emptied."""
-    request.node.add_marker(pytest.mark.postgres)
-    eng = create_engine(_pg_module_url)
-    try:
-        with eng.begin() as conn:
-            # children before parents; DELETE on a few small tables beats TRUNCATE's new files
-            order = [t for t, _ in inspect(conn).get_sorted_table_and_fkc_names() if t]
-            for name in reversed(order):
-                if name != "alembic_version":
-                    conn.execute(text(f'DELETE FROM "{name}"'))
-    finally:
-        eng.dispose()
-    return _pg_module_url
-
-
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest) -> Iterator[GraphStore]:
     """Each store implementation, fresh and empty."""
     if request.param == "memory":
         yield MemoryGraphStore()
         return
-    name = "fresh_postgres_url" if request.param == "postgres" else "sqlite_url"
+    name = "postgres_url" if request.param == "postgres" else "sqlite_url"
     url = request.getfixturevalue(name)
     engine = create_store_engine(url)
     try:
