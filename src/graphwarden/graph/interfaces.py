@@ -6,7 +6,7 @@ conformance suite runs against both.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Protocol
 
 from graphwarden.core.types import PageId, PersonId
@@ -40,6 +40,14 @@ class Profile:
     education: str | None = None
     work: str | None = None
     platform_enabled: bool = True
+
+
+#: every field of :class:`Profile`, in order: the columns of the ``people`` table it is read from
+PROFILE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Profile))
+#: the profile's text columns (everything but the id and the platform switch)
+PROFILE_TEXT_COLUMNS: tuple[str, ...] = tuple(
+    name for name in PROFILE_FIELDS if name not in ("id", "platform_enabled")
+)
 
 
 def default_audiences() -> dict[str, Audience]:
@@ -186,6 +194,8 @@ def iter_chunks(items: Iterable[PersonId], size: int) -> Iterable[list[PersonId]
 
 
 __all__ = [
+    "PROFILE_FIELDS",
+    "PROFILE_TEXT_COLUMNS",
     "GraphStore",
     "PageInfo",
     "PrivacySettings",

@@ -39,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from graphwarden.core.errors import StoreError
 from graphwarden.graph.bulk import BulkGraph
 from graphwarden.graph.fields import AUDIENCE_FIELDS, FIELD_BY_NAME, AppsOthersUse
+from graphwarden.graph.interfaces import PROFILE_TEXT_COLUMNS
 from graphwarden.graph.models import (
     Friendship,
     Like,
@@ -55,23 +56,8 @@ _PAIR_TABLES = frozenset({"friendships", "likes"})
 #: index builds after a COPY sort in memory when they can
 _PG_INDEX_MEMORY = ["SET LOCAL maintenance_work_mem = '512MB'"]
 
-PROFILE_COLUMNS: tuple[str, ...] = (
-    "name",
-    "first_name",
-    "last_name",
-    "gender",
-    "birthday",
-    "email",
-    "phone",
-    "hometown",
-    "location",
-    "country",
-    "relationship_status",
-    "religion",
-    "political",
-    "education",
-    "work",
-)
+#: the ``people`` columns a population provides as text (id and platform switch aside)
+PROFILE_COLUMNS: tuple[str, ...] = PROFILE_TEXT_COLUMNS
 
 
 class BulkPopulation(Protocol):

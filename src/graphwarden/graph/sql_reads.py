@@ -22,28 +22,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from graphwarden.core.errors import StoreError
 from graphwarden.core.types import PersonId
 from graphwarden.graph.fields import AUDIENCE_FIELDS, FIELD_BY_NAME, AppsOthersUse
-from graphwarden.graph.interfaces import PrivacyVector, Profile
+from graphwarden.graph.interfaces import PROFILE_FIELDS, PrivacyVector, Profile
 
 #: profile columns in :class:`Profile` field order
-PROFILE_COLUMNS: tuple[str, ...] = (
-    "id",
-    "name",
-    "first_name",
-    "last_name",
-    "gender",
-    "birthday",
-    "email",
-    "phone",
-    "hometown",
-    "location",
-    "country",
-    "relationship_status",
-    "religion",
-    "political",
-    "education",
-    "work",
-    "platform_enabled",
-)
+PROFILE_COLUMNS: tuple[str, ...] = PROFILE_FIELDS
 _N_PROFILE = len(PROFILE_COLUMNS)
 #: ``Profile`` called positionally with a row's values (their order is ``PROFILE_COLUMNS``)
 _profile = cast(Callable[..., Profile], Profile)

@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from graphwarden.graph.interfaces import PROFILE_TEXT_COLUMNS
 from graphwarden.simulation.countries import COUNTRIES
 
 #: names per gender and surnames per locale pool
@@ -150,26 +151,7 @@ def profile_columns(
     """
     all_pools = pools()
     size = country.size
-    out: dict[str, list[str | None]] = {
-        k: []
-        for k in [
-            "name",
-            "first_name",
-            "last_name",
-            "gender",
-            "birthday",
-            "email",
-            "phone",
-            "hometown",
-            "location",
-            "country",
-            "relationship_status",
-            "religion",
-            "political",
-            "education",
-            "work",
-        ]
-    }
+    out: dict[str, list[str | None]] = {k: [] for k in PROFILE_TEXT_COLUMNS}
     for i in range(size):
         c = COUNTRIES[int(country[i])]
         pool = all_pools[int(country[i])]
