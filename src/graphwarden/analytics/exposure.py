@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -65,20 +66,24 @@ def export_ledger(
     from graphwarden.ledger.queries import iter_disclosures
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    row_of = attrgetter(*LEDGER_COLUMNS)  # one C call per record instead of nine getattr
     count = 0
     with pq.ParquetWriter(out, _LEDGER_SCHEMA, compression="zstd") as writer:
-        cols: dict[str, list[Any]] = {c: [] for c in LEDGER_COLUMNS}
+        rows: list[tuple[Any, ...]] = []
         for record in iter_disclosures(engine, app_id=app_id, chunk_size=chunk):
-            for c in LEDGER_COLUMNS:
-                cols[c].append(getattr(record, c))
-            if len(cols["seq"]) >= chunk:
-                writer.write_table(pa.table(cols, schema=_LEDGER_SCHEMA))
-                count += len(cols["seq"])
-                cols = {c: [] for c in LEDGER_COLUMNS}
-        if cols["seq"]:
-            writer.write_table(pa.table(cols, schema=_LEDGER_SCHEMA))
-            count += len(cols["seq"])
+            rows.append(row_of(record))
+            if len(rows) >= chunk:
+                count += _write_rows(writer, rows)
+                rows = []
+        if rows:
+            count += _write_rows(writer, rows)
     return count
+
+
+def _write_rows(writer: pq.ParquetWriter, rows: list[tuple[Any, ...]]) -> int:
+    columns = dict(zip(LEDGER_COLUMNS, map(list, zip(*rows, strict=True)), strict=True))
+    writer.write_table(pa.table(columns, schema=_LEDGER_SCHEMA))
+    return len(rows)
 
 
 def write_people(out: Path, country: npt.NDArray[np.uint8], country_names: Sequence[str]) -> Path:

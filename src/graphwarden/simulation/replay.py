@@ -105,6 +105,9 @@ class ReplaySummary:
     seed: int
     engine: str
     runs: list[RunResult] = field(default_factory=list)
+    #: seconds the api engine spent loading the population into its template store (``None``
+    #: when it copied a given store, or for the bulk engine); not part of ``summary.json``
+    store_seconds: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -259,7 +262,9 @@ def run_replay(
         if template is None:
             if progress is not None:
                 progress(STORE_STAGE, 0, 1)
+            loading = time.perf_counter()
             template = built = build_template(population, out / "template.db")
+            summary.store_seconds = time.perf_counter() - loading
             if progress is not None:
                 progress(STORE_STAGE, 1, 1)
         else:
