@@ -39,7 +39,9 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "field",
     "rule_id",
 )
-_LEDGER_SCHEMA = pa.schema(
+#: the ledger's records as the analytics read them (the api engine's export and the bulk
+#: engine's own ledger share it, so one set of queries serves both)
+LEDGER_SCHEMA = pa.schema(
     [
         ("seq", pa.int64()),
         ("at_us", pa.int64()),
@@ -68,7 +70,7 @@ def export_ledger(
     out.parent.mkdir(parents=True, exist_ok=True)
     row_of = attrgetter(*LEDGER_COLUMNS)  # one C call per record instead of nine getattr
     count = 0
-    with pq.ParquetWriter(out, _LEDGER_SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(out, LEDGER_SCHEMA, compression="zstd") as writer:
         rows: list[tuple[Any, ...]] = []
         for record in iter_disclosures(engine, app_id=app_id, chunk_size=chunk):
             rows.append(row_of(record))
@@ -82,7 +84,7 @@ def export_ledger(
 
 def _write_rows(writer: pq.ParquetWriter, rows: list[tuple[Any, ...]]) -> int:
     columns = dict(zip(LEDGER_COLUMNS, map(list, zip(*rows, strict=True)), strict=True))
-    writer.write_table(pa.table(columns, schema=_LEDGER_SCHEMA))
+    writer.write_table(pa.table(columns, schema=LEDGER_SCHEMA))
     return len(rows)
 
 
@@ -277,6 +279,7 @@ def _growth_curve(ledger: Path) -> GrowthCurve:
 
 __all__ = [
     "LEDGER_COLUMNS",
+    "LEDGER_SCHEMA",
     "ExposureRun",
     "GrowthCurve",
     "export_ledger",

@@ -29,6 +29,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from graphwarden.analytics.exposure import LEDGER_SCHEMA
 from graphwarden.graph.fields import FIELD_BY_NAME, Relation
 from graphwarden.ledger.merkle import MerkleFrontier
 from graphwarden.ledger.records import LeafEncoder, batch_part
@@ -45,19 +46,6 @@ from graphwarden.simulation.scenarios import (
 )
 
 #: the ledger export's columns (``graphwarden.ledger.records.Disclosure``)
-LEDGER_SCHEMA = pa.schema(
-    [
-        ("seq", pa.int64()),
-        ("at_us", pa.int64()),
-        ("request_id", pa.string()),
-        ("app_id", pa.int64()),
-        ("api_version", pa.string()),
-        ("owner_id", pa.int64()),
-        ("subject_id", pa.int64()),
-        ("field", pa.string()),
-        ("rule_id", pa.string()),
-    ]
-)
 #: microseconds between two installers' sessions, in the api engine's clock and here alike
 INSTALL_INTERVAL_US = 1_000_000
 #: friendship pairs decided per step (bounds memory: ~40 bytes per pair and field)
@@ -345,7 +333,6 @@ def _leaf_hashes(
 
 __all__ = [
     "INSTALL_INTERVAL_US",
-    "LEDGER_SCHEMA",
     "BulkLedger",
     "bulk_records",
     "request_id",

@@ -8,8 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from graphwarden.analytics.exposure import exposure_run, growth_curve, write_people
-from graphwarden.simulation.bulk_engine import LEDGER_SCHEMA
+from graphwarden.analytics.exposure import LEDGER_SCHEMA, exposure_run, growth_curve, write_people
 
 
 def _ledger(path: Path, rows: list[tuple[int, int, str, str]]) -> Path:
