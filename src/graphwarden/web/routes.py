@@ -17,6 +17,7 @@ from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from graphwarden.consent.oauth import (
     ConsentedPerson,
@@ -120,11 +121,9 @@ async def login_form(request: Request) -> HTMLResponse:
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
     components = oauth_of(request)
-    form = await request.form(max_fields=_MAX_FORM_FIELDS, max_files=0)
-    try:
-        verify_csrf(request, _str(form.get(CSRF_FIELD)))
-    except PermissionDenied as exc:
-        return error_page(request, "Form expired", str(exc), 403)
+    form = await _checked_form(request)
+    if isinstance(form, Response):
+        return form
     try:
         person = await run_in_threadpool(
             components.accounts.authenticate_person,
@@ -147,11 +146,9 @@ async def admin_login_form(request: Request) -> HTMLResponse:
 @router.post("/login/admin", response_class=HTMLResponse)
 async def admin_login(request: Request) -> Response:
     components = oauth_of(request)
-    form = await request.form(max_fields=_MAX_FORM_FIELDS, max_files=0)
-    try:
-        verify_csrf(request, _str(form.get(CSRF_FIELD)))
-    except PermissionDenied as exc:
-        return error_page(request, "Form expired", str(exc), 403)
+    form = await _checked_form(request)
+    if isinstance(form, Response):
+        return form
     try:
         admin = await run_in_threadpool(
             components.accounts.authenticate_admin,
@@ -167,11 +164,9 @@ async def admin_login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    form = await request.form(max_fields=_MAX_FORM_FIELDS, max_files=0)
-    try:
-        verify_csrf(request, _str(form.get(CSRF_FIELD)))
-    except PermissionDenied as exc:
-        return error_page(request, "Form expired", str(exc), 403)
+    form = await _checked_form(request)
+    if isinstance(form, Response):
+        return form
     sign_out(request)
     return RedirectResponse("/login", status_code=303)
 
@@ -332,11 +327,9 @@ async def my_apps(request: Request) -> Response:
 async def remove_app(request: Request, app_id: int) -> Response:
     """The person removes an app: authorization ended, every token of theirs revoked."""
     components = oauth_of(request)
-    form = await request.form(max_fields=_MAX_FORM_FIELDS, max_files=0)
-    try:
-        verify_csrf(request, _str(form.get(CSRF_FIELD)))
-    except PermissionDenied as exc:
-        return error_page(request, "Form expired", str(exc), 403)
+    form = await _checked_form(request)
+    if isinstance(form, Response):
+        return form
     person = current_person(request)
     if person is None:
         return error_page(request, "Signed out", "Sign in to manage your apps.", 401)
@@ -350,6 +343,16 @@ async def remove_app(request: Request, app_id: int) -> Response:
             clock=components.server.clock,
         )
     return RedirectResponse("/settings/apps", status_code=303)
+
+
+async def _checked_form(request: Request) -> FormData | Response:
+    """The posted form when its CSRF token is valid, else the "Form expired" page."""
+    form = await request.form(max_fields=_MAX_FORM_FIELDS, max_files=0)
+    try:
+        verify_csrf(request, _str(form.get(CSRF_FIELD)))
+    except PermissionDenied as exc:
+        return error_page(request, "Form expired", str(exc), 403)
+    return form
 
 
 def _str(value: Any) -> str | None:
