@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from tests.factories import add_app_and_person
 
 from graphwarden.consent.deletion import (
     backoff,
@@ -24,10 +24,8 @@ from graphwarden.consent.deletion import (
     schedule_deletion,
     signing_key_bytes,
 )
-from graphwarden.consent.models import App
 from graphwarden.consent.signed_request import parse
 from graphwarden.core.errors import GraphwardenError
-from graphwarden.graph.models import Person
 
 
 class Receiver:
@@ -89,24 +87,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def setup_app(engine: Engine, url: str) -> tuple[int, int]:
-    with Session(engine) as session, session.begin():
-        app = App(
-            name="Quiz",
-            secret_hash="x",
-            scoping_key="0" * 64,
-            api_version="v3.0",
-            mode="live",
-            status="active",
-            requested_permissions="public_profile",
-            approved_permissions="",
-            redirect_uris="",
-            created_by="t",
-            deletion_callback_url=url,
-        )
-        person = Person(name="Ann A", first_name="Ann", last_name="A", gender="female")
-        session.add_all([app, person])
-        session.flush()
-        return app.id, person.id
+    return add_app_and_person(engine, url, api_version="v3.0")
 
 
 def test_receiver_fails_twice_then_confirms(

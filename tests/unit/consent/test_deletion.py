@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from tests.factories import add_app_and_person
 
 from graphwarden.consent.admin_log import list_actions
 from graphwarden.consent.deletion import (
@@ -27,33 +27,10 @@ from graphwarden.consent.deletion import (
     schedule_deletion,
     signing_key_bytes,
 )
-from graphwarden.consent.models import App
 from graphwarden.consent.signed_request import deletion_request, parse, sign
 from graphwarden.core.errors import AuthError, ConfigError, InvalidInput, NotFound
-from graphwarden.graph.models import Person
 
 T0 = datetime(2018, 4, 10, tzinfo=UTC)
-
-
-def add_app_and_person(engine: Engine, callback: str | None) -> tuple[int, int]:
-    with Session(engine) as session, session.begin():
-        app = App(
-            name="Quiz",
-            secret_hash="x",
-            scoping_key="0" * 64,
-            api_version="v2.0",
-            mode="live",
-            status="active",
-            requested_permissions="public_profile",
-            approved_permissions="",
-            redirect_uris="",
-            created_by="t",
-            deletion_callback_url=callback,
-        )
-        person = Person(name="Ann A", first_name="Ann", last_name="A", gender="female")
-        session.add_all([app, person])
-        session.flush()
-        return app.id, person.id
 
 
 def test_signed_request_is_the_graph_api_format() -> None:
