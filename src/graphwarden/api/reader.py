@@ -44,7 +44,7 @@ from graphwarden.graph.fields import Relation
 from graphwarden.graph.interfaces import GraphStore, PageInfo, Profile
 from graphwarden.ledger.interfaces import DisclosureBatch, DisclosureItem, DisclosureLedger
 from graphwarden.policy.context import Decision
-from graphwarden.policy.decide import decide_page, edge_members
+from graphwarden.policy.decide import admit, decide_page, edge_members
 from graphwarden.policy.tables import known_permissions, permission_for
 
 #: ``(path, query parameters) -> absolute URL``; the HTTP layer knows the base URL
@@ -152,17 +152,13 @@ class GraphReader:
     def authenticate(self, token_text: str, path_version: ApiVersion, request_id: str) -> Caller:
         """Resolve a token into the caller, or raise ``AuthError`` (Graph API code 190)."""
         token = self.consent.resolve_token(token_text)
-        if token.app.status != "active":
-            raise AuthError(f"the application is {token.app.status}")
         version = effective_version(path_version, token.app.api_version)
         state = self.consent.owner_state(token)
-        if not state.platform_enabled:
-            raise AuthError(
-                "the user has turned the platform off",
-            )
-        if not state.authorized:
-            raise AuthError("the user has not authorized the application")
         access = build_access(token, state, version, self.clock.now())
+        # the policy's gate (app, token, owner) answers before any work: code 190
+        stopped = admit(access)
+        if stopped is not None:
+            raise AuthError(stopped.reason)
         return Caller(
             token=token,
             access=access,

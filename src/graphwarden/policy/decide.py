@@ -50,6 +50,13 @@ def _gate(ctx: AccessContext) -> Decision | None:
     return None if rule is None else _decision(rule)
 
 
+def admit(ctx: AccessContext) -> Decision | None:
+    """The decision that stops a request before any subject or field (a suspended or deleted
+    app, an inactive token, an owner who removed the app or turned the platform off), or
+    ``None`` when the request may go on to per-field decisions."""
+    return _gate(ctx)
+
+
 def _spec(field_name: str) -> FieldSpec:
     spec = FIELD_BY_NAME.get(field_name)
     if spec is None:
@@ -173,4 +180,4 @@ def edge_member(ctx: AccessContext, subject: SubjectFacts) -> Decision:
     return _decision(rule)
 
 
-__all__ = ["decide", "decide_page", "edge_member", "edge_members"]
+__all__ = ["admit", "decide", "decide_page", "edge_member", "edge_members"]

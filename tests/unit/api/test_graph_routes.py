@@ -17,6 +17,7 @@ from tests.unit.api.population import (
     World,
     birthday_on_wire,
     build_world,
+    disclosure_count,
     recorded_pairs,
     settings_for,
 )
@@ -216,3 +217,23 @@ def test_removing_the_app_through_the_api_ends_access_and_owes_a_deletion_callba
     owed = deliveries(client_engine(client), person_id=OWNER)
     assert len(owed) == 1
     assert owed[0].outcome in ("pending", "no_callback")
+
+
+def test_the_policy_gate_stops_suspended_apps_and_owners_who_left_before_any_read(
+    world: tuple[World, AsgiClient],
+) -> None:
+    from graphwarden.consent.services import SqlConsentService
+    from graphwarden.graph.store import SqlGraphStore
+
+    w, client = world
+    engine = client_engine(client)
+    SqlConsentService(engine).set_app_status(w.v1_app, "suspended")
+    r = client.get("/v1.0/me/friends", params={"access_token": w.v1_token})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == 190
+    assert "suspended" in r.json()["error"]["message"]
+    SqlGraphStore(engine).set_platform_enabled(OWNER, False)
+    r = client.get("/v2.0/me", params={"access_token": w.v2_token})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == 190
+    assert disclosure_count(engine) == 0
