@@ -1,19 +1,18 @@
-"""The ASGI application: the versioned Graph API, with the ledger, OAuth, developer-platform
-and page routers mounted when their modules are present.
+"""The ASGI application: the versioned Graph API with the ledger, OAuth and developer-platform
+endpoints (the pages are added by the composition root, :mod:`graphwarden.server`).
 
 ``create_app`` wires the store, the consent service, the disclosure ledger and the policy into
 a :class:`~graphwarden.api.reader.GraphReader`, and refuses to start on a database that is
 not migrated to exactly this code's schema. ``app_from_env`` is the uvicorn factory
-(``graphwarden.api.app:app_from_env``, ``factory=True``) used by ``graphwarden serve``.
+(``graphwarden.api.app:app_from_env``, ``factory=True``) serves the API alone;
+``graphwarden serve`` runs the whole platform, ``graphwarden.server:app_from_env``.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
@@ -22,7 +21,10 @@ from graphwarden import __version__
 from graphwarden.api.cursors import CursorCodec
 from graphwarden.api.graph_routes import router as graph_router
 from graphwarden.api.handlers import install_error_handlers
+from graphwarden.api.ledger_routes import router as ledger_router
 from graphwarden.api.middleware import RequestIdMiddleware
+from graphwarden.api.oauth_routes import router as oauth_router
+from graphwarden.api.platform_routes import router as platform_router
 from graphwarden.api.ratelimit_middleware import install_rate_limits
 from graphwarden.api.reader import GraphReader
 from graphwarden.consent.removal import remove_app
@@ -34,25 +36,6 @@ from graphwarden.ledger.interfaces import DisclosureLedger
 log = logging.getLogger("graphwarden.api")
 
 CURSOR_KEY_FILE = "cursor-key.hex"
-
-#: API routers mounted before the Graph API's catch-all ``/{version}/{id}`` routes, when present
-#: (pages come from the web package and are mounted by the composition root, ``server``)
-_ROUTERS: tuple[str, ...] = (
-    "graphwarden.api.ledger_routes",
-    "graphwarden.api.oauth_routes",
-    "graphwarden.api.platform_routes",
-)
-
-
-def _optional_router(module_name: str) -> Any | None:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:  # not shipped (yet); anything else is a real error
-            return None
-        raise
-    return getattr(module, "router", None)
-
 
 def create_app(
     *,
@@ -124,11 +107,8 @@ def create_app(
 
     if rate_limits:
         install_rate_limits(app, settings, engine, clock)
-    for module_name in _ROUTERS:
-        router = _optional_router(module_name)
-        if router is not None:
-            app.include_router(router)
-    for router in extra_routers:
+    # before the Graph API's catch-all ``/{version}/{id}`` routes
+    for router in (ledger_router, oauth_router, platform_router, *extra_routers):
         app.include_router(router)
     app.include_router(graph_router)
     return app

@@ -27,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-#: (module, attribute, name, help): sub-command groups and commands, mounted when present
+#: (module, attribute, name, help): the sub-command groups and commands
 _MOUNTS: tuple[tuple[str, str, str, str], ...] = (
     ("graphwarden.cli.db", "app", "db", "Migrate and inspect the relational store."),
     ("graphwarden.cli.apps", "app", "apps", "Register and inspect apps."),
@@ -42,23 +42,13 @@ _MOUNTS: tuple[tuple[str, str, str, str], ...] = (
     ("graphwarden.cli.populate", "populate_command", "populate", "Generate a population."),
     ("graphwarden.cli.serve", "serve_command", "serve", "Run the Graph API and pages."),
     ("graphwarden.cli.replay", "app", "replay", "Replay scenarios such as quiz-2014."),
-    ("graphwarden.cli.incident", "app", "incident", "Blast radius and notices."),
-    ("graphwarden.cli.detect", "app", "detect", "Detection and enforcement."),
     ("graphwarden.cli.demo", "demo_command", "demo", "Populate, replay quiz-2014 and serve."),
 )
 
 
 def _mount(target: typer.Typer) -> None:
     for module_name, attribute, name, help_text in _MOUNTS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:  # not shipped (yet); anything else is a real error
-                continue
-            raise
-        obj: Any = getattr(module, attribute, None)
-        if obj is None:
-            continue
+        obj: Any = getattr(importlib.import_module(module_name), attribute)
         if isinstance(obj, typer.Typer):
             target.add_typer(obj, name=name, help=help_text)
         else:
