@@ -1,9 +1,12 @@
 """Tables of the disclosure ledger.
 
-Normalised for write speed: one ``disclosure_batches`` row per response (request id, time,
-app, API version, token owner) and one narrow ``disclosures`` row per field value served
-(seq, batch, subject, field, rule). Times are integer microseconds since the Unix epoch so a
-record's canonical encoding is byte-identical on SQLite and PostgreSQL.
+Normalised for write speed: one ``disclosure_batches`` row per response (request id, time, app,
+API version, token owner, and the RFC 9162 leaf hashes of its records side by side in one
+value) and one narrow ``disclosures`` row per field value served (seq, batch, subject, field,
+rule). Keeping the leaf hashes with the batch rather than on each record halves what an append
+writes: one 16 KB value per 500-record page instead of 500 small ones. Times are integer
+microseconds since the Unix epoch so a record's canonical encoding is byte-identical on SQLite
+and PostgreSQL.
 
 There are no foreign keys to ``apps`` or ``people`` on purpose: the ledger is an append-only
 record of what left, and it must outlive the deletion of the app or person it names.
@@ -44,6 +47,10 @@ class DisclosureBatchRow(Base):
     #: the batch's records are seq ``first_seq`` .. ``first_seq + count - 1``
     first_seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     count: Mapped[int] = mapped_column(Integer)
+    #: the records' RFC 9162 leaf hashes as written, 32 bytes each in seq order; lets
+    #: ``verify`` name an edited record exactly (recomputed from the records and compared,
+    #: never trusted)
+    leaf_hashes: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DisclosureRow(Base):
@@ -56,9 +63,6 @@ class DisclosureRow(Base):
     subject_id: Mapped[int] = mapped_column(BigInteger)
     field: Mapped[str] = mapped_column(String(64))
     rule_id: Mapped[str] = mapped_column(String(128))
-    #: RFC 9162 leaf hash as written; lets ``verify`` name an edited record exactly (it is
-    #: recomputed from the columns above and compared, never trusted)
-    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 class LedgerState(Base):

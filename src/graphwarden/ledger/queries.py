@@ -292,14 +292,23 @@ class StoredTree:
         leaves = self._leaves.get(index)
         if leaves is None:
             lo = index * SUBTREE_LEAVES
+            hi = lo + SUBTREE_LEAVES
+            # the batches holding [lo, hi): the one that starts last at or before lo, and
+            # every one starting inside
             rows = self._conn.execute(
                 text(
-                    "SELECT seq, leaf_hash FROM disclosures WHERE seq >= :lo AND seq < :hi "
-                    "ORDER BY seq"
+                    "SELECT first_seq, leaf_hashes FROM disclosure_batches WHERE first_seq >= "
+                    "coalesce((SELECT max(first_seq) FROM disclosure_batches "
+                    "WHERE first_seq <= :lo), :lo) AND first_seq < :hi ORDER BY first_seq"
                 ),
-                {"lo": lo, "hi": lo + SUBTREE_LEAVES},
+                {"lo": lo, "hi": hi},
             ).all()
-            leaves = [bytes(r[1]) for r in rows]
+            leaves = []
+            for first, blob in rows:
+                start, data = max(lo, int(first)), bytes(blob)
+                for seq in range(start, min(hi, int(first) + len(data) // 32)):
+                    offset = 32 * (seq - int(first))
+                    leaves.append(data[offset : offset + 32])
             self._leaves[index] = leaves
         return leaves
 

@@ -3,8 +3,8 @@
 The engine of :mod:`graphwarden.ledger.verify`. Records are read in seq order in chunks of
 ``chunk_size`` through a driver cursor (server-side on PostgreSQL); each chunk's columns are
 transposed once, each batch's slice of the chunk is hashed with C-level ``map`` calls
-(:func:`~graphwarden.ledger.records.leaf_hashes`) and compared with the stored leaf hashes in
-one list comparison. Only a slice that fails is walked record by record
+(:func:`~graphwarden.ledger.records.leaf_hashes`) and compared with the slice of the leaf hashes
+its batch stored in one bytes comparison. Only a slice that fails is walked record by record
 (:func:`_first_bad_record`), so the first bad record is named exactly.
 
 The leaves go to a :class:`LeafSink`, which extends a frontier and stops at every checkpoint
@@ -27,12 +27,16 @@ from graphwarden.ledger.merkle import MerkleFrontier
 from graphwarden.ledger.records import batch_part, item_part, leaf_hashes
 
 CHUNK = 20_000  # records per fetch: ~2 MB of rows, a few hundred µs of Python per chunk
+#: batches per fetch: each row carries its records' leaf hashes (16 KB for a 500-record page)
+BATCH_CHUNK = 256
 # struct packing is about twice as fast as int.to_bytes in the per-record loop
 pack_u64 = struct.Struct(">Q").pack
 pack_i64 = struct.Struct(">q").pack
 
-_BATCH_COLUMNS = "id, first_seq, count, at_us, request_id, app_id, api_version, owner_id"
-_RECORD_COLUMNS = "seq, batch_id, subject_id, field, rule_id, leaf_hash"
+_BATCH_COLUMNS = (
+    "id, first_seq, count, at_us, request_id, app_id, api_version, owner_id, leaf_hashes"
+)
+_RECORD_COLUMNS = "seq, batch_id, subject_id, field, rule_id"
 
 
 class LeafSink:
@@ -94,14 +98,21 @@ class LeafSink:
 
 
 class _Batch:
-    """The batch the stream is in: its id, its records' end and its shared encoding."""
+    """The batch the stream is in: its id, its records' first seq and end, its shared
+    encoding and the leaf hashes it stored."""
 
-    __slots__ = ("end", "id", "shared")
+    __slots__ = ("end", "first", "id", "leaves", "shared")
 
     def __init__(self, end: int = 0) -> None:
         self.id = -1
+        self.first = end
         self.end = end
         self.shared = b""
+        self.leaves = b""
+
+    def stored(self, lo: int, hi: int) -> bytes:
+        """The stored leaf hashes of records ``[lo, hi)`` of this batch, side by side."""
+        return self.leaves[32 * (lo - self.first) : 32 * (hi - self.first)]
 
 
 def recompute(
@@ -121,7 +132,7 @@ def recompute(
     past ``hi`` are left to whoever checks the next range. With ``hi`` ``None`` the log must
     end where its last batch ends, with no batch beyond it.
     """
-    batch_cur = _cursor(driver, postgres, "gw_recompute_batches", chunk_size)
+    batch_cur = _cursor(driver, postgres, "gw_recompute_batches", BATCH_CHUNK)
     record_cur = _cursor(driver, postgres, "gw_recompute_records", chunk_size)
     try:
         return _recompute(batch_cur, record_cur, sink, chunk_size, lo, hi)
@@ -137,7 +148,7 @@ def _recompute(
     batch = _Batch()
     if lo == 0:
         batch_cur.execute(f"SELECT {_BATCH_COLUMNS} FROM disclosure_batches ORDER BY first_seq")  # noqa: S608
-        batch_rows: Iterator[tuple[Any, ...]] = _rows(batch_cur, chunk_size)
+        batch_rows: Iterator[tuple[Any, ...]] = _rows(batch_cur, BATCH_CHUNK)
     else:
         # start in the batch that holds ``lo``: the one that starts last at or before it
         batch_cur.execute(
@@ -153,7 +164,7 @@ def _recompute(
             + "ORDER BY first_seq",
             (lo,) if hi is None else (lo, hi),
         )
-        batch_rows = chain(first, _rows(batch_cur, chunk_size))
+        batch_rows = chain(first, _rows(batch_cur, BATCH_CHUNK))
     record_cur.execute(
         f"SELECT {_RECORD_COLUMNS} FROM disclosures WHERE seq >= {mark} "  # noqa: S608
         + ("" if hi is None else f"AND seq < {mark} ")
@@ -167,7 +178,7 @@ def _recompute(
         rows = record_cur.fetchmany(chunk_size)
         if not rows:
             break
-        seqs, batch_ids, subjects, fields, rules, stored = zip(*rows, strict=True)
+        seqs, batch_ids, subjects, fields, rules = zip(*rows, strict=True)
         n = len(rows)
         gap: VerificationError | None = None
         # seq is the primary key and the rows come in seq order, so the chunk is gap-free
@@ -202,7 +213,7 @@ def _recompute(
             if (
                 leaves is None
                 or batch_ids[pos:end].count(batch.id) != end - pos
-                or leaves != list(stored[pos:end])
+                or b"".join(leaves) != batch.stored(seq, seq + end - pos)
             ):
                 _first_bad_record(batch, rows[pos:end])
                 raise AssertionError("a slice that failed its check passed record by record")
@@ -255,12 +266,19 @@ def _next_batch(batch: _Batch, row: tuple[Any, ...] | None, seq: int) -> None:
     """Move ``batch`` to the next stored batch, which must start where the last one ended."""
     if row is None:
         raise VerificationError(f"record {seq} belongs to no batch", seq=seq)
-    b_id, first_seq, count, at_us, request_id, app_id, version, owner = row
+    b_id, first_seq, count, at_us, request_id, app_id, version, owner, leaves = row
     if first_seq != batch.end or count < 1:
         raise VerificationError(
             f"batch {b_id} claims records {first_seq}..{first_seq + count - 1} "
             f"but the previous batch ended before {batch.end}",
             seq=min(first_seq, batch.end),
+        )
+    leaves = bytes(leaves) if isinstance(leaves, (bytes, bytearray, memoryview)) else b""
+    if len(leaves) != 32 * count:
+        raise VerificationError(
+            f"batch {b_id} was altered: it stores {len(leaves) // 32} leaf hashes "
+            f"for its {count} records",
+            seq=first_seq,
         )
     try:
         shared = batch_part(at_us, request_id, app_id, version, owner)
@@ -269,8 +287,10 @@ def _next_batch(batch: _Batch, row: tuple[Any, ...] | None, seq: int) -> None:
             f"record {first_seq} holds a malformed value in its batch: {exc}", seq=first_seq
         ) from None
     batch.id = b_id
+    batch.first = first_seq
     batch.end = first_seq + count
     batch.shared = shared
+    batch.leaves = leaves
 
 
 def _slice_leaves(
@@ -293,7 +313,7 @@ def _slice_leaves(
 
 def _first_bad_record(batch: _Batch, rows: Sequence[tuple[Any, ...]]) -> None:
     """Walk the records of one batch's slice one by one and raise for the first bad one."""
-    for seq, rec_batch, subject, field_, rule, stored in rows:
+    for seq, rec_batch, subject, field_, rule in rows:
         if rec_batch != batch.id:
             raise VerificationError(
                 f"record {seq} names batch {rec_batch} but lies in batch {batch.id}", seq=seq
@@ -311,10 +331,10 @@ def _first_bad_record(batch: _Batch, rows: Sequence[tuple[Any, ...]]) -> None:
             raise VerificationError(
                 f"record {seq} holds a malformed value: {exc}", seq=seq
             ) from None
-        if leaf != stored:
+        if leaf != batch.stored(seq, seq + 1):
             raise VerificationError(
                 f"record {seq} was altered: its columns no longer hash to its leaf", seq=seq
             )
 
 
-__all__ = ["CHUNK", "LeafSink", "recompute"]
+__all__ = ["BATCH_CHUNK", "CHUNK", "LeafSink", "recompute"]

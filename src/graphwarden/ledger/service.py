@@ -2,10 +2,11 @@
 
 An append is one transaction. It takes the ledger's write lock (SQLite ``BEGIN IMMEDIATE``;
 PostgreSQL ``SELECT … FOR UPDATE`` on the one ``ledger_state`` row), reads the next sequence
-number and the Merkle frontier from that row, inserts the batch row and one narrow row per
-record, any completed subtree hashes and signed tree heads, writes the state back and
-commits. Either all of it is durable when ``append`` returns, or none of it is and
-``LedgerWriteError`` is raised: the caller must then serve nothing.
+number and the Merkle frontier from that row, inserts the batch row (carrying its records' leaf
+hashes in one value) and one narrow row per record, any completed subtree hashes and signed
+tree heads, writes the state back and commits. Either all of it is durable when ``append``
+returns, or none of it is and ``LedgerWriteError`` is raised: the caller must then serve
+nothing.
 
 It is the Graph API's hot path (one call per response, typically 500 records), so it works on
 the driver's own connection rather than through SQLAlchemy's statement layer, computes the
@@ -57,7 +58,7 @@ from graphwarden.ledger.signing import LedgerSigner, SignedTreeHead
 
 HEAD_INTERVAL_S = 1.0
 HEAD_EVERY = 10_000
-#: rows per multi-row INSERT on SQLite: 500 x 6 = 3,000 parameters, well under SQLite's limit
+#: rows per multi-row INSERT on SQLite: 500 x 5 = 2,500 parameters, well under SQLite's limit
 #: of 32,766, and one statement per Graph API page
 ROWS_PER_INSERT = 500
 Synchronous = Literal["FULL", "NORMAL"]
@@ -70,11 +71,11 @@ _LOCK_SQLITE = (
 _LOCK_POSTGRES = _LOCK_SQLITE + " FOR UPDATE"
 _INSERT_BATCH = (
     "INSERT INTO disclosure_batches (id, request_id, at_us, app_id, api_version, owner_id, "
-    "first_seq, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "first_seq, count, leaf_hashes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_RECORD_COLUMNS = "seq, batch_id, subject_id, field, rule_id, leaf_hash"
+_RECORD_COLUMNS = "seq, batch_id, subject_id, field, rule_id"
 _COPY_RECORDS = f"COPY disclosures ({_RECORD_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-_COPY_TYPES = ["int8", "int8", "int8", "text", "text", "bytea"]
+_COPY_TYPES = ["int8", "int8", "int8", "text", "text"]
 _INSERT_SUBTREES = 'INSERT INTO ledger_subtrees ("index", hash) VALUES (?, ?)'
 _INSERT_HEADS = (
     "INSERT INTO signed_tree_heads (tree_size, root_hash, timestamp_us, signature, key_id) "
@@ -96,7 +97,7 @@ _SQLITE_SYNC_LEVELS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
 def _insert_records_sql(rows: int) -> str:
     """``INSERT INTO disclosures … VALUES (…), (…), …`` for ``rows`` rows (SQLite)."""
-    values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * rows)
+    values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
     return f"INSERT INTO disclosures ({_RECORD_COLUMNS}) VALUES {values}"  # noqa: S608
 
 
@@ -318,12 +319,11 @@ class SqlDisclosureLedger:
                 int(batch.owner_id),
                 first_seq,
                 count,
+                b"".join(leaves),
             ),
         )
         subjects, fields, rules = columns
-        rows = zip(
-            range(first_seq, first_seq + count), repeat(batch_id), subjects, fields, rules, leaves
-        )
+        rows = zip(range(first_seq, first_seq + count), repeat(batch_id), subjects, fields, rules)
         if self._sqlite:
             self._insert_records(cur, rows, count)
         else:

@@ -67,3 +67,44 @@ def test_a_newer_schema_is_refused(own_url: str) -> None:
             check_schema(engine)
     finally:
         engine.dispose()
+
+
+def test_leaf_hashes_move_to_their_batch_and_back(own_url: str) -> None:
+    """0005 moves each record's stored leaf hash into its batch, as stored (a hash that no
+    longer matches its record stays as it was, for verify to find), and back on downgrade."""
+    cfg = alembic_config(own_url)
+    command.downgrade(cfg, "0004")
+    leaves = {seq: bytes([seq]) * 32 for seq in range(5)}
+    leaves[3] = b"\xee" * 32  # a record altered before the upgrade keeps its stale hash
+    engine = create_store_engine(own_url)
+    try:
+        with engine.begin() as conn:
+            for batch_id, first, count in ((0, 0, 2), (1, 2, 3)):
+                conn.execute(
+                    text(
+                        "INSERT INTO disclosure_batches (id, request_id, at_us, app_id, "
+                        "api_version, owner_id, first_seq, count) VALUES "
+                        "(:id, 'r', 1, 7, 'v1.0', 1, :first, :count)"
+                    ),
+                    {"id": batch_id, "first": first, "count": count},
+                )
+                for seq in range(first, first + count):
+                    conn.execute(
+                        text(
+                            "INSERT INTO disclosures (seq, batch_id, subject_id, field, "
+                            "rule_id, leaf_hash) VALUES (:seq, :b, 2, 'name', 'r1', :h)"
+                        ),
+                        {"seq": seq, "b": batch_id, "h": leaves[seq]},
+                    )
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            blobs = dict(conn.execute(text("SELECT id, leaf_hashes FROM disclosure_batches")).all())
+        assert bytes(blobs[0]) == leaves[0] + leaves[1]
+        assert bytes(blobs[1]) == leaves[2] + leaves[3] + leaves[4]
+        command.downgrade(cfg, "0004")
+        with engine.connect() as conn:
+            back = dict(conn.execute(text("SELECT seq, leaf_hash FROM disclosures")).all())
+        assert {int(k): bytes(v) for k, v in back.items()} == leaves
+        command.upgrade(cfg, "head")
+    finally:
+        engine.dispose()
