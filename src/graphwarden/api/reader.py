@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from graphwarden.api.access import Caller, build_access, effective_version
@@ -42,7 +42,7 @@ from graphwarden.core.errors import (
 from graphwarden.core.types import ApiVersion, AppId, PageId, PersonId
 from graphwarden.graph.fields import Relation
 from graphwarden.graph.interfaces import GraphStore, PageInfo, Profile
-from graphwarden.ledger.interfaces import DisclosureBatch, DisclosureItem, DisclosureLedger
+from graphwarden.ledger.interfaces import DisclosureBatch, DisclosureColumns, DisclosureLedger
 from graphwarden.policy.context import Decision
 from graphwarden.policy.decide import admit, decide_page, edge_members
 from graphwarden.policy.tables import known_permissions, permission_for
@@ -74,6 +74,10 @@ class _Slice:
     has_next: bool
 
 
+_first = itemgetter(0)
+_second = itemgetter(1)
+
+
 class DisclosureSheet:
     """The (subject, field) pairs of one response, each with the rule that allowed it.
 
@@ -82,19 +86,23 @@ class DisclosureSheet:
     """
 
     def __init__(self) -> None:
-        #: (subject, field) -> its item; written directly by the page builder
-        self.entries: dict[tuple[int, str], DisclosureItem] = {}
+        #: (subject, field) -> the rule that allowed it; written directly by the page builder
+        self.entries: dict[tuple[int, str], str] = {}
 
     def add(self, subject: int, field: str, rule_id: str) -> None:
         key = (subject, field)
         if key not in self.entries:
-            self.entries[key] = DisclosureItem(PersonId(subject), field, rule_id)
+            self.entries[key] = rule_id
 
     def pairs(self) -> set[tuple[int, str]]:
         return set(self.entries)
 
-    def items(self) -> list[DisclosureItem]:
-        return list(self.entries.values())
+    def items(self) -> DisclosureColumns:
+        """The items in the order they were met, as columns (no object per item)."""
+        keys = self.entries.keys()
+        return DisclosureColumns(
+            list(map(_first, keys)), list(map(_second, keys)), list(self.entries.values())
+        )
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -427,7 +435,6 @@ class _Request:
         bodies: dict[PersonId, dict[str, Any]] = {}
         # with enforcement off nothing is recorded: there is no ledger to write to
         sheet = self.sheet.entries if self.enforcing else {}
-        make_item = DisclosureItem
         for person, plan in decided.items():
             profile = subjects[person].profile
             body: dict[str, Any] = {}
@@ -440,11 +447,11 @@ class _Request:
                     body[name] = value
                     # DisclosureSheet.add, inlined for the hundreds of pairs of a page
                     if (person, name) not in sheet:
-                        sheet[person, name] = make_item(person, name, rule_id)
+                        sheet[person, name] = rule_id
             if "id" not in body:
                 body["id"] = ids[person]
             if (person, "id") not in sheet:
-                sheet[person, "id"] = make_item(person, "id", id_rules[person])
+                sheet[person, "id"] = id_rules[person]
             bodies[person] = body
         for item in selection:
             if not item.is_edge:

@@ -44,7 +44,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from graphwarden.core.clock import Clock
 from graphwarden.core.errors import LedgerWriteError
 from graphwarden.core.types import API_VERSIONS
-from graphwarden.ledger.interfaces import AppendReceipt, DisclosureBatch
+from graphwarden.ledger.interfaces import AppendReceipt, DisclosureBatch, DisclosureColumns
 from graphwarden.ledger.merkle import MerkleFrontier
 from graphwarden.ledger.models import SUBTREE_LEVEL
 from graphwarden.ledger.records import (
@@ -397,7 +397,10 @@ def _write_error(what: str, exc: BaseException) -> LedgerWriteError:
 
 
 def _columns(items: Sequence[Any]) -> tuple[Sequence[int], Sequence[str], Sequence[str]]:
-    """Subjects, fields and rules as three sequences (one C-level transpose)."""
+    """Subjects, fields and rules as three sequences (one C-level transpose, or none when the
+    batch already holds columns)."""
+    if isinstance(items, DisclosureColumns):
+        return items.subjects, items.fields, items.rules
     try:
         subjects, fields, rules = zip(*items, strict=True)
     except (TypeError, ValueError) as exc:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from tests.ledger_faults import install_write_failure, remove_write_failure
 from tests.unit.ledger.builders import SIGNER, append_many, make_batch, make_ledger, process_worker
@@ -15,7 +18,7 @@ from tests.unit.ledger.builders import SIGNER, append_many, make_batch, make_led
 from graphwarden.core.clock import ManualClock
 from graphwarden.core.db import create_store_engine
 from graphwarden.core.errors import LedgerWriteError
-from graphwarden.ledger.interfaces import DisclosureBatch, DisclosureItem
+from graphwarden.ledger.interfaces import DisclosureBatch, DisclosureColumns, DisclosureItem
 from graphwarden.ledger.merkle import root
 from graphwarden.ledger.queries import iter_disclosures, load_heads, tree_size
 from graphwarden.ledger.records import Disclosure, to_micros
@@ -224,3 +227,50 @@ def test_a_ledger_on_another_synchronous_level_leaves_the_pooled_connection_as_i
     assert verify_ledger(sqlite_engine, SIGNER.public_key).ok
     with pytest.raises(ValueError, match="FULL or NORMAL"):
         SqlDisclosureLedger(sqlite_engine, SIGNER, ManualClock(), sqlite_synchronous="OFF")  # type: ignore[arg-type]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(-(2**63), 2**63 - 1),
+            st.sampled_from(["id", "name", "birthday", "é"]),
+            st.text(min_size=1, max_size=12).filter(lambda t: "\x00" not in t),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_columns_and_items_are_the_same_batch(
+    sqlite_url: str, rows: list[tuple[int, str, str]]
+) -> None:
+    """A batch handed over as columns is recorded exactly as the same items one by one."""
+    columns = DisclosureColumns(*(list(c) for c in zip(*rows, strict=True)))
+    assert list(columns) == [DisclosureItem(*r) for r in rows]
+    assert list(columns[1:]) == [DisclosureItem(*r) for r in rows[1:]]
+    written = []
+    for items in (columns, [DisclosureItem(*r) for r in rows]):
+        engine = create_store_engine(sqlite_url)
+        try:
+            with engine.begin() as conn:
+                for table in ("disclosures", "disclosure_batches", "signed_tree_heads"):
+                    conn.exec_driver_sql(f"DELETE FROM {table}")
+                conn.exec_driver_sql(
+                    "UPDATE ledger_state SET next_seq = 0, next_batch_id = 1, frontier = x'', "
+                    "last_head_size = 0, last_head_at_us = 0"
+                )
+            make_ledger(engine).append(replace(make_batch(0), items=items))
+            with engine.connect() as conn:
+                written.append(
+                    (
+                        conn.exec_driver_sql("SELECT * FROM disclosures ORDER BY seq").all(),
+                        conn.exec_driver_sql("SELECT leaf_hashes FROM disclosure_batches").all(),
+                    )
+                )
+        finally:
+            engine.dispose()
+    assert written[0] == written[1]
+    with pytest.raises(ValueError, match="one entry per item"):
+        DisclosureColumns([1], ["id"], [])
