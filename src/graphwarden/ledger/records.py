@@ -158,7 +158,6 @@ class LeafEncoder:
 
 
 _digest = type(sha256()).digest
-_pack_i64 = struct.Struct(">q").pack
 
 
 def leaf_hashes(
@@ -172,12 +171,13 @@ def leaf_hashes(
     records a second. Raises ``struct.error`` for a subject id that is not a 64-bit integer.
     A test checks it against :func:`encode_record` byte for byte.
     """
-    # 0x00 (the RFC 9162 leaf tag) and 0x01 (the format) read together as the u16 1
-    head = struct.Struct(f">HQ{len(shared)}s").pack
-    seqs = range(first_seq, first_seq + len(subjects))
-    prefixes = map(head, repeat(1), seqs, repeat(shared))
-    suffixes = map(add, map(_pack_i64, subjects), item_parts)
-    return list(map(_digest, map(sha256, map(add, prefixes, suffixes))))
+    # 0x00 (the RFC 9162 leaf tag) and 0x01 (the format) read together as the u16 1; the tag,
+    # seq, the batch's shared bytes and the subject are packed in one call per record
+    head = struct.Struct(f">HQ{len(shared)}sq").pack
+    n = len(subjects)
+    seqs = range(first_seq, first_seq + n)
+    prefixes = map(head, repeat(1, n), seqs, repeat(shared, n), subjects)
+    return list(map(_digest, map(sha256, map(add, prefixes, item_parts))))
 
 
 def check_value(name: str, value: object) -> None:
