@@ -10,44 +10,37 @@ The model (all numpy, no Python loop over people or edges):
 3. A share of each person's friendships are drawn inside their circle with Chung–Lu
    probabilities ``min(1, a_i a_j / S_circle)`` (dense circles give triangles: clustering).
 4. The rest are a configuration-model matching of "stubs": most within the person's country
-   (home bias), the others across the whole population.
+   (home bias), the others across the whole population. Each pool's matching lists every
+   stub's partner in person order (``matching``), so no edge is routed to its row.
 5. A chain through all people in a random order guarantees one connected component.
-6. Rows are assembled block by block (blocks of whole circles), sorted, deduplicated, and
-   self-loops dropped, so peak memory stays ~1.6× the final CSR.
+6. Rows are assembled block by block (blocks of whole circles inside one country): each
+   person's entries from every source are sorted row by row, deduplicated and self-pairs
+   dropped (``assembly``), and written straight into the final CSR.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
 from graphwarden.core.errors import InvalidInput
 from graphwarden.graph.bulk import BulkGraph, sorted_unique
+from graphwarden.simulation.assembly import RowEntries, assemble_rows, circle_entries
+from graphwarden.simulation.matching import match_pool
 
 FRIEND_CAP = 5_000
 #: threads assembling row blocks (the output is the same whatever the number)
 BUILD_THREADS = 2
 
-#: directed entries assembled per block (bounds temporary memory; fixed so output is stable)
-_BLOCK_ENTRIES = 12_000_000
-#: circle pairs evaluated per vectorised step
-_PAIR_BUDGET = 4_000_000
-#: undirected stub pairs routed per step
-_ROUTE_CHUNK = 2_000_000
-_EMPTY = np.empty(0, dtype=np.int64)
-#: stubs shuffled at once when mixing (fits a core's cache: 1 MiB of int32)
-_MIX_WINDOW = 1 << 18
-#: rows of the deal moved per step
-_MIX_SLAB = 1 << 9
+#: entries (by target degree) assembled per block: bounds temporary memory; fixed so the
+#: output does not depend on the machine
+_BLOCK_ENTRIES = 2_000_000
 
 # stream ids for the seed sequence: each random process draws from its own stream
 STREAM_DEGREE = 1
@@ -140,45 +133,6 @@ def circle_bounds(
     return sorted_unique(np.concatenate([[0], cuts, country_cuts, [n]]).astype(np.int64))
 
 
-@lru_cache(maxsize=512)
-def _triu(s: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
-    iu, ju = np.triu_indices(s, 1)
-    return iu.astype(np.int32), ju.astype(np.int32)
-
-
-def _circle_edges(
-    starts: npt.NDArray[np.int64],
-    sizes: npt.NDArray[np.int64],
-    local: npt.NDArray[np.float32],
-    rng: np.random.Generator,
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
-    """Chung–Lu edges inside each circle (circles given by start and size)."""
-    us: list[npt.NDArray[np.int32]] = []
-    vs: list[npt.NDArray[np.int32]] = []
-    for s in np.unique(sizes):
-        s = int(s)
-        if s < 2:
-            continue
-        iu, ju = _triu(s)
-        cs = starts[sizes == s].astype(np.int32)
-        per = max(1, _PAIR_BUDGET // iu.size)
-        for c0 in range(0, cs.size, per):
-            c = cs[c0 : c0 + per]
-            members = c[:, None] + np.arange(s, dtype=np.int32)[None, :]
-            w = local[members]
-            total = w.sum(axis=1, keepdims=True)
-            total[total <= 0] = 1.0
-            p = (w[:, iu] * w[:, ju]) / total
-            accept = rng.random(p.shape, dtype=np.float32) < p
-            row, col = np.nonzero(accept)
-            us.append(c[row] + iu[col])
-            vs.append(c[row] + ju[col])
-    if not us:
-        empty = np.empty(0, dtype=np.int32)
-        return empty, empty
-    return np.concatenate(us), np.concatenate(vs)
-
-
 def _segment_sums(
     values: npt.NDArray[np.int64], bounds: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]:
@@ -203,9 +157,10 @@ def _even_segments(
 class StubMatching:
     """Configuration-model stubs: home stubs paired within each country, the rest globally.
 
-    ``per_person`` is how many stubs each person holds (each becomes one entry of their row,
-    a self-paired stub included); :meth:`edges` yields the pairs as ``(m, 2)`` int32 arrays,
-    one country at a time, so only one country's stubs are in memory at once.
+    ``home`` and ``away`` say how many stubs of each kind every person holds (each becomes
+    one entry of their row, a self-paired stub included). :meth:`home_partners` and
+    :meth:`away_partners` pair them and list each stub's partner in person order, so a
+    person's friends from a pool are one contiguous slice (see ``matching``).
     """
 
     home: npt.NDArray[np.int64]
@@ -217,55 +172,14 @@ class StubMatching:
     def per_person(self) -> npt.NDArray[np.int64]:
         return self.home + self.away
 
-    def edges(self) -> Iterator[npt.NDArray[np.int32]]:
-        rng_home = stream(self.seed, STREAM_HOME, 1)
-        ids = np.arange(self.home.size, dtype=np.int32)
-        for j in range(self.country_bounds.size - 1):
-            lo, hi = int(self.country_bounds[j]), int(self.country_bounds[j + 1])
-            stubs = np.repeat(ids[lo:hi], self.home[lo:hi])
-            mixed = mix_stubs(stubs, rng_home)
-            del stubs  # only the mixed copy may live while the consumer routes it
-            yield mixed.reshape(-1, 2)
-            del mixed
-        stubs = np.repeat(ids, self.away)
-        mixed = mix_stubs(stubs, stream(self.seed, STREAM_AWAY))
-        del stubs
-        yield mixed.reshape(-1, 2)
+    def home_partners(self, country: int) -> npt.NDArray[np.int32]:
+        """Partners of the home stubs of ``country``'s people, in person order."""
+        lo, hi = int(self.country_bounds[country]), int(self.country_bounds[country + 1])
+        return match_pool(self.home[lo:hi], lo, stream(self.seed, STREAM_HOME, 1, country))
 
-
-def mix_stubs(stubs: npt.NDArray[np.int32], rng: np.random.Generator) -> npt.NDArray[np.int32]:
-    """Stubs in an order where each one's neighbour is a uniformly random other stub.
-
-    A full Fisher–Yates shuffle of hundreds of millions of stubs is one cache miss per
-    element. Instead: shuffle ``w`` equal cache-sized windows in place, deal them out like
-    cards into a new array (window ``i``'s ``k``-th stub goes to position ``k * w + i``), and
-    shuffle the windows of the dealt order again. After the deal every window holds an equal
-    share of every original window, each a random subset, so the second shuffle pairs each
-    stub with a uniformly random stub of the whole list. The fewer than ``w`` stubs left over
-    by equal windows join the last window. Small lists are shuffled outright (in place).
-    ``stubs`` is reordered in place; the result is a new array of the same size.
-    """
-    if stubs.size <= _MIX_WINDOW * 2:
-        rng.shuffle(stubs)
-        return stubs
-    windows = -(-stubs.size // _MIX_WINDOW)
-    width = stubs.size // windows
-    dealt_size = windows * width
-    source = stubs[:dealt_size].reshape(windows, width)
-    for w in range(windows):
-        rng.shuffle(source[w])
-    dealt = np.empty_like(stubs)
-    grid = dealt[:dealt_size].reshape(width, windows)
-    # the deal, a transpose done in slabs so both sides stay in cache
-    for k0 in range(0, width, _MIX_SLAB):
-        grid[k0 : k0 + _MIX_SLAB] = source[:, k0 : k0 + _MIX_SLAB].T
-    dealt[dealt_size:] = stubs[dealt_size:]
-    del source, grid
-    starts = list(range(0, dealt_size, width))
-    ends = [*starts[1:], stubs.size]
-    for lo, hi in zip(starts, ends, strict=True):
-        rng.shuffle(dealt[lo:hi])
-    return dealt
+    def away_partners(self) -> npt.NDArray[np.int32]:
+        """Partners of everyone's away stubs (matched across the population), in person order."""
+        return match_pool(self.away, 0, stream(self.seed, STREAM_AWAY))
 
 
 def stub_matching(
@@ -287,60 +201,41 @@ def stub_matching(
     return StubMatching(home=home, away=away, country_bounds=country_bounds, seed=seed)
 
 
-def chain_edges(n: int, seed: int) -> npt.NDArray[np.int32]:
-    """A path through everyone in a random order: one connected component by construction."""
+def chain_neighbours(n: int, seed: int) -> npt.NDArray[np.int32]:
+    """A path through everyone in a random order: one connected component by construction.
+
+    Row ``i`` holds person ``i``'s two neighbours on the path; the path's two ends list
+    themselves once (a self-pair, dropped when rows are assembled).
+    """
     perm = stream(seed, STREAM_CHAIN).permutation(n).astype(np.int32)
-    return np.stack([perm[:-1], perm[1:]], axis=1)
+    place = np.empty(n, dtype=np.int64)
+    place[perm] = np.arange(n, dtype=np.int64)
+    out = np.empty((n, 2), dtype=np.int32)
+    out[:, 0] = perm[np.maximum(place - 1, 0)]
+    out[:, 1] = perm[np.minimum(place + 1, n - 1)]
+    return out
 
 
 def block_bounds(
-    circles: npt.NDArray[np.int64], target: npt.NDArray[np.int32]
+    circles: npt.NDArray[np.int64],
+    target: npt.NDArray[np.int32],
+    country_bounds: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.int64]:
-    """Row blocks of whole circles holding about ``_BLOCK_ENTRIES`` neighbour entries each."""
+    """Row blocks of whole circles, ~``_BLOCK_ENTRIES`` entries each, inside one country."""
     csum = np.concatenate([[0], np.cumsum(target, dtype=np.int64)])
     at_circle = csum[circles]
     marks = np.searchsorted(at_circle, np.arange(0, at_circle[-1], _BLOCK_ENTRIES)[1:])
-    picks = np.unique(np.concatenate([[0], marks, [circles.size - 1]]))
+    at_country = np.searchsorted(circles, country_bounds)
+    picks = np.unique(np.concatenate([[0], marks, at_country, [circles.size - 1]]))
     bounds: npt.NDArray[np.int64] = circles[picks]
     return bounds
 
 
-def _route(
-    edge_source: Iterable[npt.NDArray[np.int32]],
-    per_person: npt.NDArray[np.int64],
-    blocks: npt.NDArray[np.int64],
-    n: int,
-) -> list[npt.NDArray[np.int64]]:
-    """Both directions of every edge as per-block keys ``(row - block start) << 32 | column``.
-
-    ``per_person`` says how many entries each row receives, so every block gets one exactly
-    sized array up front; large single arrays go back to the operating system as soon as
-    their block is assembled, which keeps peak memory near the final CSR's size. Self-pairs
-    are routed like any edge and dropped when the block is assembled.
-    """
-    n_blocks = blocks.size - 1
-    block_of = np.repeat(np.arange(n_blocks, dtype=np.int32), np.diff(blocks))
-    keys = [np.empty(int(c), dtype=np.int64) for c in _segment_sums(per_person, blocks)]
-    filled = np.zeros(n_blocks, dtype=np.int64)
-    for edges in edge_source:
-        for e0 in range(0, edges.shape[0], _ROUTE_CHUNK):
-            part = edges[e0 : e0 + _ROUTE_CHUNK]
-            r = np.concatenate([part[:, 0], part[:, 1]])
-            c = np.concatenate([part[:, 1], part[:, 0]])
-            blk = block_of[r]
-            key = ((r - blocks[blk]) << 32) | c
-            # a stable sort of 16-bit keys is a radix sort: linear in the chunk
-            order = np.argsort(blk.astype(np.int16) if n_blocks < 2**15 else blk, kind="stable")
-            key = key[order]
-            bounds = np.concatenate([[0], np.cumsum(np.bincount(blk, minlength=n_blocks))])
-            for j in np.flatnonzero(np.diff(bounds)):
-                lo, hi = int(bounds[j]), int(bounds[j + 1])
-                keys[j][filled[j] : filled[j] + hi - lo] = key[lo:hi]
-                filled[j] += hi - lo
-        del edges
-    if not np.array_equal(filled, [k.size for k in keys]):  # pragma: no cover - a bug guard
-        raise RuntimeError("stub routing lost entries")
-    return keys
+def _cumulative(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``[0, c0, c0 + c1, ...]``: where each person's slice of a pool starts (and the end)."""
+    out = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
 
 
 def build_graph(
@@ -365,41 +260,60 @@ def build_graph(
     expected_local = np.where(
         circle_total > 0, local * (circle_total - local) / np.maximum(circle_total, 1e-9), 0.0
     )
+    del circle_total
     # global stubs make up the rest; 2 are left for the connecting chain, and the circle
     # may at most fill up, so the cap holds by construction in all but tiny populations
     k_global = np.maximum(target.astype(np.int64) - np.rint(expected_local).astype(np.int64) - 2, 0)
     k_global = np.minimum(k_global, np.maximum(model.cap - sizes[circle_of] - 2, 0))
+    del expected_local
     country_bounds = np.concatenate([[0], np.cumsum(country_counts)]).astype(np.int64)
     stubs = stub_matching(k_global, country_bounds, model.home_share, seed)
-    chain = chain_edges(n, seed) if n > 1 else np.empty((0, 2), dtype=np.int32)
-    per_person = stubs.per_person + np.bincount(chain.ravel(), minlength=n)
-    blocks = block_bounds(circles, target)
-    routed = _route(itertools.chain(stubs.edges(), [chain]), per_person, blocks, n)
-    del chain
-    upper = sum(k.size for k in routed)
-    # upper bound of circle entries: every circle complete
-    upper += int(np.sum(sizes * (sizes - 1)))
+    del k_global
+    chain = chain_neighbours(n, seed)
+    blocks = block_bounds(circles, target, country_bounds)
+    block_country = np.searchsorted(country_bounds, blocks[:-1], side="right") - 1
+    circle_idx = np.searchsorted(circles, blocks)
+    home_at, away_at = _cumulative(stubs.home), _cumulative(stubs.away)
+    # upper bound of the entries: every stub and chain link kept, every circle complete
+    upper = int(home_at[-1] + away_at[-1]) + 2 * n + int(np.sum(sizes * (sizes - 1)))
     indices = np.empty(min(upper, n * (n - 1)), dtype=np.int32)
     indptr = np.zeros(n + 1, dtype=np.int64)
     written = 0
-    circle_idx = np.searchsorted(circles, blocks)
-
-    def assemble(b: int, keys: npt.NDArray[np.int64]) -> _Block:
-        a0, a1 = int(blocks[b]), int(blocks[b + 1])
-        c0, c1 = int(circle_idx[b]), int(circle_idx[b + 1])
-        rng = stream(seed, STREAM_CIRCLE, b)
-        return _assemble_block(keys, a0, circles[c0:c1] - a0, sizes[c0:c1], local[a0:a1], rng)
-
-    # blocks are independent and numpy's sorts release the GIL: threads share the arrays,
-    # so nothing is copied, and results are written in block order whatever finishes first
     workers = max(1, min(BUILD_THREADS, os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
+        # every pool is matched from its own stream: the order they finish in does not matter
+        away_job = pool.submit(stubs.away_partners)
+        home_jobs = [pool.submit(stubs.home_partners, c) for c in range(country_counts.size)]
+        away = away_job.result()
+        homes: list[npt.NDArray[np.int32] | None] = [job.result() for job in home_jobs]
+        del away_job, home_jobs
+
+        def assemble(b: int, home: npt.NDArray[np.int32]) -> _Block:
+            a0, a1 = int(blocks[b]), int(blocks[b + 1])
+            c0, c1 = int(circle_idx[b]), int(circle_idx[b + 1])
+            rng = stream(seed, STREAM_CIRCLE, b)
+            sources = circle_entries(circles[c0:c1] - a0, sizes[c0:c1], local[a0:a1], a0, rng)
+            sources.append(RowEntries.in_row_order(home, stubs.home[a0:a1]))
+            away_rows = away[away_at[a0] : away_at[a1]]
+            sources.append(RowEntries.in_row_order(away_rows, stubs.away[a0:a1]))
+            sources.append(RowEntries.in_row_order(chain[a0:a1].ravel(), np.full(a1 - a0, 2)))
+            return assemble_rows(a0, a1 - a0, sources)
+
+        # blocks are independent and numpy releases the GIL: threads share the arrays, so
+        # nothing is copied, and results are written in block order whatever finishes first
         pending: deque[tuple[int, Future[_Block]]] = deque()
-        for b in range(blocks.size - 1):
-            pending.append((b, pool.submit(assemble, b, routed[b])))
-            routed[b] = _EMPTY  # the block owns its entries now; freed once assembled
+        last = blocks.size - 2
+        for b in range(last + 1):
+            c = int(block_country[b])
+            home = homes[c]
+            assert home is not None
+            h0, h1 = home_at[blocks[b : b + 2]] - home_at[country_bounds[c]]
+            pending.append((b, pool.submit(assemble, b, home[h0:h1])))
+            del home
+            if b == last or block_country[b + 1] != c:
+                homes[c] = None  # freed once the country's last blocks are assembled
             # a bounded window of blocks in flight keeps peak memory near the final CSR
-            while len(pending) > workers or (pending and b == blocks.size - 2):
+            while len(pending) > workers or (pending and b == last):
                 done_b, future = pending.popleft()
                 cols, counts = future.result()
                 a0, a1 = int(blocks[done_b]), int(blocks[done_b + 1])
@@ -417,41 +331,6 @@ def build_graph(
 
 
 _Block = tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]
-
-
-def _assemble_block(
-    routed: npt.NDArray[np.int64],
-    a0: int,
-    starts: npt.NDArray[np.int64],
-    sizes: npt.NDArray[np.int64],
-    local: npt.NDArray[np.float32],
-    rng: np.random.Generator,
-) -> _Block:
-    """One row block's sorted neighbour ids and row lengths.
-
-    ``routed`` holds the block's stub and chain entries as ``local row << 32 | column``;
-    circle edges (``starts`` relative to the block's first row ``a0``) join them, then one
-    sort orders rows and columns together, repeats go, and self-paired stubs are dropped.
-    """
-    cu, cv = _circle_edges(starts, sizes, local, rng)
-    cu64, cv64 = cu.astype(np.int64), cv.astype(np.int64)
-    del cu, cv
-    keys = np.concatenate([routed, (cu64 << 32) | (cv64 + a0), (cv64 << 32) | (cu64 + a0)])
-    del routed, cu64, cv64
-    keys.sort()
-    if keys.size:
-        keep = np.empty(keys.size, dtype=bool)
-        keep[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=keep[1:])
-        keys = keys[keep]
-        del keep
-    local_rows = (keys >> 32).astype(np.int32)
-    cols = (keys & 0xFFFFFFFF).astype(np.int32)
-    del keys
-    not_self = cols != local_rows + a0  # a stub paired with its own person
-    cols = cols[not_self]
-    local_rows = local_rows[not_self]
-    return cols, np.bincount(local_rows, minlength=local.size).astype(np.int64)
 
 
 def _enforce_cap(graph: BulkGraph, cap: int) -> BulkGraph:
@@ -477,9 +356,8 @@ __all__ = [
     "StubMatching",
     "block_bounds",
     "build_graph",
-    "chain_edges",
+    "chain_neighbours",
     "circle_bounds",
-    "mix_stubs",
     "scaled_model",
     "stream",
     "stub_matching",

@@ -14,7 +14,6 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from graphwarden.graph.bulk import sorted_unique
 from graphwarden.graph.fields import FIELDS, N_CATEGORIES, N_FIELDS, Audience
 
 #: kinds of people by how they set their audiences: (share, per-field probabilities of
@@ -31,6 +30,8 @@ CONTACT_AUDIENCE = (0.03, 0.02, 0.10, 0.85)
 SHARING_PARTIAL_OFF = 0.04
 SHARING_ALL_OFF = 0.01
 PLATFORM_OFF = 0.005
+#: people whose likes are drawn per vectorised step (bounds temporary memory)
+_LIKES_STEP = 250_000
 
 PAGE_CATEGORIES: tuple[str, ...] = (
     "Musician/Band",
@@ -117,25 +118,43 @@ def draw_likes(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
     """Likes as CSR (person → ascending page indices), Zipf-like page popularity.
 
-    Page ``p``'s chance per like falls as ``p^-0.5``: page 0 is the most popular.
+    Page ``p``'s chance per like falls as ``p^-0.5`` (page ``floor(P u²)`` for a uniform
+    ``u``): page 0 is the most popular. A person's ``k`` uniforms are drawn already in order,
+    as the partial sums of ``k + 1`` exponentials over their total (the order statistics of
+    ``k`` uniforms), so no sort is needed; repeated pages are dropped.
     """
     sigma = math.sqrt(2.0 * math.log(mean / median))
     counts = np.clip(np.rint(rng.lognormal(math.log(median), sigma, size=n)), 1, 1000)
     counts = np.minimum(counts, max(1, n_pages // 2)).astype(np.int64)
     indptr = np.zeros(n + 1, dtype=np.int64)
-    chunks: list[npt.NDArray[np.int32]] = []
-    step = 500_000
-    for a in range(0, n, step):
-        b = min(a + step, n)
+    indices = np.empty(int(counts.sum()), dtype=np.int32)
+    written = 0
+    for a in range(0, n, _LIKES_STEP):
+        b = min(a + _LIKES_STEP, n)
         c = counts[a:b]
-        people = np.repeat(np.arange(a, b, dtype=np.int64), c)
-        pages = np.floor(n_pages * rng.random(people.size) ** 2).astype(np.int64)
-        keys = sorted_unique(people * n_pages + pages)
-        rows = keys // n_pages
-        indptr[a + 1 : b + 1] = np.bincount(rows - a, minlength=b - a)
-        chunks.append((keys % n_pages).astype(np.int32))
+        ends = np.cumsum(c)
+        starts = ends - c
+        sums = np.cumsum(rng.standard_exponential(int(ends[-1])))
+        # every sum up to the person's first draw, and the total of their k + 1 exponentials
+        before = np.concatenate([[0.0], sums[ends[:-1] - 1]])
+        scale = 1.0 / (sums[ends - 1] + rng.standard_exponential(b - a) - before)
+        u = sums
+        u -= np.repeat(before, c)
+        u *= np.repeat(scale, c)
+        u *= u
+        u *= n_pages
+        pages = np.minimum(u.astype(np.int32), n_pages - 1)  # floor; rounding never reaches P
+        del u, sums
+        new = np.empty(pages.size, dtype=bool)
+        new[0] = True
+        np.not_equal(pages[1:], pages[:-1], out=new[1:])
+        new[starts] = True  # a person's first like is never a repeat
+        kept = pages[new]
+        indptr[a + 1 : b + 1] = np.add.reduceat(new, starts, dtype=np.int64)
+        indices[written : written + kept.size] = kept
+        written += kept.size
     np.cumsum(indptr, out=indptr)
-    return indptr, np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int32)
+    return indptr, indices[:written].copy() if written < indices.size else indices
 
 
 __all__ = [

@@ -15,15 +15,15 @@ from hypothesis import strategies as st
 
 from graphwarden.core.errors import InvalidInput
 from graphwarden.graph.stats import PRESETS, measure, relative_errors
-from graphwarden.simulation import degrees
+from graphwarden.simulation import degrees, matching
 from graphwarden.simulation.degrees import (
     DegreeModel,
     build_graph,
     circle_bounds,
-    mix_stubs,
     scaled_model,
     target_degrees,
 )
+from graphwarden.simulation.matching import mix_stubs
 from graphwarden.simulation.population import generate_population
 
 
@@ -84,15 +84,15 @@ def test_mixing_is_a_permutation_of_the_stubs(size: int, seed: int) -> None:
     stubs = np.repeat(np.arange(size // 3 + 1, dtype=np.int32), 3)[:size]
     with pytest.MonkeyPatch.context() as patch:
         # small windows so the windowed path (not the outright shuffle) runs on small lists
-        patch.setattr(degrees, "_MIX_WINDOW", 64)
-        patch.setattr(degrees, "_MIX_SLAB", 16)
+        patch.setattr(matching, "MIX_WINDOW", 64)
+        patch.setattr(matching, "MIX_SLAB", 16)
         mixed = mix_stubs(stubs.copy(), np.random.default_rng(seed))
     assert mixed.dtype == np.int32
     assert np.array_equal(np.sort(mixed), stubs)
 
 
 def test_mixing_pairs_stubs_from_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(degrees, "_MIX_WINDOW", 1_024)
+    monkeypatch.setattr(matching, "MIX_WINDOW", 1_024)
     stubs = np.arange(200_000, dtype=np.int32)  # sorted: neighbours start out as neighbours
     pairs = mix_stubs(stubs, np.random.default_rng(4)).reshape(-1, 2).astype(np.int64)
     gap = np.abs(pairs[:, 0] - pairs[:, 1])
