@@ -160,3 +160,27 @@ def test_bad_input_is_one_line_and_exit_code_2(store: tuple[str, Path], args: li
     assert code == 2, (out, err)
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_integrate_builds_the_tree_behind_deferred_writers(store: tuple[str, Path]) -> None:
+    url, _ = store
+    engine = create_store_engine(url)
+    writer = SqlDisclosureLedger(engine, None, ManualClock(), integration="deferred")
+    for i in range(3):
+        writer.append(make_batch(100, request_id=f"deferred-{i}"))
+    code, out, _ = _run("verify", "--json")
+    assert code == 0
+    assert json.loads(out)["pending_records"] == 300
+    code, out, err = _run("integrate", "--json")
+    assert code == 0, err
+    figures = json.loads(out)
+    total = 12 * 500 + 3 + 300
+    assert figures["integrated_now"] == 300
+    assert figures["records"] == figures["tree_size"] == figures["latest_head_size"] == total
+    code, out, _ = _run("verify", "--json")
+    assert code == 0
+    assert json.loads(out)["pending_records"] == 0
+    code, _, err = _run("integrate", "--interval", "0")
+    assert code == 2
+    assert "--interval" in err
+    engine.dispose()

@@ -69,7 +69,12 @@ def create_app(
         from graphwarden.ledger.service import SqlDisclosureLedger
         from graphwarden.ledger.signing import LedgerSigner
 
-        ledger = SqlDisclosureLedger(engine, LedgerSigner.load_or_create(settings.data_dir), clock)
+        if settings.ledger_integration == "deferred":
+            # the workers only write; the integrator process hashes, builds and signs
+            ledger = SqlDisclosureLedger(engine, None, clock, integration="deferred")
+        else:
+            signer = LedgerSigner.load_or_create(settings.data_dir)
+            ledger = SqlDisclosureLedger(engine, signer, clock)
     if not enforcement:
         log.warning("Graph API created with enforcement OFF (benchmark only): no policy, no ledger")
     reader = GraphReader(

@@ -29,7 +29,11 @@ async def head_publisher(app: FastAPI) -> AsyncIterator[None]:
     """Sign a tree head each second of activity while the server runs, and a last one at
     shutdown, so the newest records never wait for the next request to be covered."""
     ledger = getattr(app.state, "ledger", None)
-    if ledger is None or not hasattr(ledger, "publish_head"):
+    if (
+        ledger is None
+        or not hasattr(ledger, "publish_head")
+        or getattr(ledger, "integration", "inline") == "deferred"  # its integrator signs
+    ):
         yield
         return
     publisher = HeadPublisher(ledger, interval_s=1.0)

@@ -1,4 +1,4 @@
-"""``graphwarden ledger``: verify, prove, check proofs offline, export, statistics.
+"""``graphwarden ledger``: verify, prove, check proofs offline, export, statistics, integrate.
 
 Exit codes: 0 all is well; 1 the ledger or a proof does not verify (the message names the
 first bad record or head); 2 bad input or an unusable store (one line on stderr).
@@ -7,6 +7,9 @@ first bad record or head); 2 bad input or an unusable store (one line on stderr)
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,8 +22,15 @@ from graphwarden.core.clock import SystemClock
 from graphwarden.core.config import get_settings
 from graphwarden.core.errors import ConfigError, VerificationError
 from graphwarden.ledger.export import export_parquet
+from graphwarden.ledger.integrator import INTERVAL_S, Integrator
 from graphwarden.ledger.merkle import verify_consistency, verify_inclusion
-from graphwarden.ledger.queries import latest_head, prove_consistency, prove_inclusion, stats
+from graphwarden.ledger.queries import (
+    latest_head,
+    prove_consistency,
+    prove_inclusion,
+    stats,
+    tree_size_of,
+)
 from graphwarden.ledger.records import Disclosure
 from graphwarden.ledger.service import SqlDisclosureLedger
 from graphwarden.ledger.signing import (
@@ -236,6 +246,63 @@ def export_command(
         [{"day": day, "rows": n} for day, n in result.rows_by_day.items()],
         ["day", "rows"],
         title=f"{result.rows} records exported to {result.path}",
+    )
+
+
+@app.command("integrate")
+def integrate_command(
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="Keep integrating every --interval seconds until SIGTERM or SIGINT (what "
+            "`graphwarden serve` runs beside its workers).",
+        ),
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", help="Seconds between passes with --follow.")
+    ] = INTERVAL_S,
+    exit_with_parent: Annotated[
+        bool, typer.Option("--exit-with-parent", hidden=True, help="Stop when the parent dies.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Hash the records written since the tree's size into the Merkle tree and sign a head:
+    the integrator of a ledger whose appends only write (GRAPHWARDEN_LEDGER_INTEGRATION)."""
+    if not 0.01 <= interval <= 60:
+        fail(f"--interval must be between 0.01 and 60 seconds, got {interval}")
+    parent = os.getppid() if exit_with_parent else None
+    with opened_store() as engine:
+        try:
+            signer = LedgerSigner.load_or_create(get_settings().data_dir)
+        except ConfigError as exc:
+            fail(str(exc))
+        ledger = SqlDisclosureLedger(engine, signer, SystemClock(), integration="deferred")
+        integrator = Integrator(ledger, interval_s=interval)
+        if follow:
+            stop = threading.Event()
+            for number in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(number, lambda *_: stop.set())
+            integrator.run(stop, parent_pid=parent)
+        else:
+            integrator.run_once()
+            ledger.publish_head()
+        written, integrated = tree_size_of(engine)
+        head = latest_head(engine)
+    figures = {
+        "integrated_now": integrator.stats.records,
+        "records": written,
+        "tree_size": integrated,
+        "latest_head_size": 0 if head is None else head.tree_size,
+        "failed_passes": integrator.stats.failures,
+    }
+    if as_json:
+        print_json(figures)
+        return
+    print_table(
+        [{"figure": k, "value": v} for k, v in figures.items()],
+        ["figure", "value"],
+        title="ledger integration",
     )
 
 

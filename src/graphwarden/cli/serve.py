@@ -2,10 +2,20 @@
 
 The application is built by the import-string factory ``graphwarden.server:app_from_env``
 so that every worker builds its own from the environment; enforcement is always on.
+
+The ledger runs deferred (unless ``GRAPHWARDEN_LEDGER_INTEGRATION=inline`` says otherwise):
+the workers make each response's records durable before its body leaves and one integrator
+process (``graphwarden ledger integrate --follow``, started here and restarted if it dies)
+hashes them into the Merkle tree and signs the heads a fraction of a second later.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
+import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -13,6 +23,9 @@ import typer
 from graphwarden.core.config import get_settings
 from graphwarden.core.db import check_schema, create_store_engine
 from graphwarden.core.errors import ConfigError
+from graphwarden.ledger.signing import LedgerSigner
+
+log = logging.getLogger(__name__)
 
 APP_FACTORY = "graphwarden.server:app_from_env"
 
@@ -37,17 +50,67 @@ def serve_command(
     finally:
         engine.dispose()
 
+    os.environ.setdefault("GRAPHWARDEN_LEDGER_INTEGRATION", "deferred")
+    get_settings.cache_clear()  # the workers (and this process) read the choice above
+    integrator = None
+    if get_settings().ledger_integration == "deferred":
+        LedgerSigner.load_or_create(get_settings().data_dir)  # created once, before anyone
+        integrator = IntegratorProcess()
+        integrator.start()
+
     import uvicorn
 
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        proxy_headers=False,
-    )
+    try:
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            proxy_headers=False,
+        )
+    finally:
+        if integrator is not None:
+            integrator.stop()
 
 
-__all__ = ["APP_FACTORY", "serve_command"]
+class IntegratorProcess:
+    """``graphwarden ledger integrate --follow`` as a child process, restarted if it exits
+    while the server runs, stopped (it signs a last head) when the server stops."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._watch = threading.Thread(target=self._watchdog, name="integrator-watch", daemon=True)
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        code = "from graphwarden.cli.main import main; main()"
+        argv = [sys.executable, "-c", code, "ledger", "integrate", "--follow", "--exit-with-parent"]
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL)  # noqa: S603 - fixed argv
+
+    def start(self) -> None:
+        self._proc = self._spawn()
+        self._watch.start()
+
+    def _watchdog(self) -> None:
+        while not self._stopping.wait(1.0):
+            proc = self._proc
+            if proc is not None and proc.poll() is not None:
+                log.warning("the ledger integrator exited (%s): restarting it", proc.returncode)
+                self._proc = self._spawn()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+__all__ = ["APP_FACTORY", "IntegratorProcess", "serve_command"]

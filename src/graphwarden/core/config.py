@@ -5,6 +5,9 @@
 ``GRAPHWARDEN_DATA_DIR``      where keys and exports live; default ``<cwd>/.graphwarden``
 ``GRAPHWARDEN_ISSUER``        the OAuth issuer / public base URL; default ``http://127.0.0.1:8000``
 ``GRAPHWARDEN_SESSION_SECRET`` secret for signing session cookies; default: created on first run
+``GRAPHWARDEN_LEDGER_INTEGRATION`` ``inline`` (appends build the Merkle tree; the default) or
+                              ``deferred`` (appends only write; an integrator process builds
+                              and signs; what ``graphwarden serve`` runs)
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ class Settings:
     data_dir: Path
     redis_url: str | None
     issuer: str
+    #: "inline" or "deferred": see :class:`graphwarden.ledger.service.SqlDisclosureLedger`
+    ledger_integration: str = "inline"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -41,7 +46,18 @@ class Settings:
         if redis_url is not None and not redis_url.startswith(("redis://", "rediss://")):
             raise ConfigError("GRAPHWARDEN_REDIS_URL must start with redis:// or rediss://")
         issuer = (env.get("GRAPHWARDEN_ISSUER") or "http://127.0.0.1:8000").rstrip("/")
-        return cls(database_url=url, data_dir=data_dir, redis_url=redis_url, issuer=issuer)
+        integration = env.get("GRAPHWARDEN_LEDGER_INTEGRATION") or "inline"
+        if integration not in ("inline", "deferred"):
+            raise ConfigError(
+                f"GRAPHWARDEN_LEDGER_INTEGRATION must be inline or deferred, got {integration!r}"
+            )
+        return cls(
+            database_url=url,
+            data_dir=data_dir,
+            redis_url=redis_url,
+            issuer=issuer,
+            ledger_integration=integration,
+        )
 
 
 @lru_cache(maxsize=1)

@@ -71,9 +71,13 @@ class LedgerState(Base):
     __tablename__ = "ledger_state"
 
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
-    #: the tree size: the seq the next record gets
+    #: the number of records written: the seq the next record gets
     next_seq: Mapped[int] = mapped_column(BigInteger)
     next_batch_id: Mapped[int] = mapped_column(BigInteger)
+    #: the number of records integrated into the Merkle tree (``frontier`` is its right
+    #: edge); equal to ``next_seq`` when appends integrate as they write, behind it by the
+    #: records a separate integrator has not reached yet otherwise
+    tree_size: Mapped[int] = mapped_column(BigInteger)
     #: roots of the perfect subtrees along the right edge, largest first, 32 bytes each
     frontier: Mapped[bytes] = mapped_column(LargeBinary)
     last_head_size: Mapped[int] = mapped_column(BigInteger)

@@ -178,13 +178,17 @@ def run(
     level: int | None = None,
     chunk_size: int = CHUNK,
     snapshot: str | None = None,
+    end: int | None = None,
 ) -> Combined | None:
     """Check the log in ``workers`` processes; ``None`` when the good case does not hold.
 
-    ``level``: blocks of ``2**level`` leaves (default: :func:`block_level`)."""
+    ``level``: blocks of ``2**level`` leaves (default: :func:`block_level`); ``end``: where
+    the last range stops (default: at the end of whatever is stored)."""
     if level is None:
         level = block_level(size, workers)
     ranges = split(size, workers, level)
+    if end is not None:
+        ranges[-1] = (ranges[-1][0], end)
     jobs: list[Any] = []
     with ProcessPoolExecutor(len(ranges), mp_context=get_context("spawn")) as pool:
         for lo, hi in ranges:

@@ -164,6 +164,14 @@ def tree_size(engine: Engine) -> int:
         )
 
 
+def tree_size_of(engine: Engine) -> tuple[int, int]:
+    """``(records written, records integrated into the tree)``: equal unless a deferred
+    ledger's integrator has not reached the newest records yet."""
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT next_seq, tree_size FROM ledger_state WHERE id = 1")).one()
+    return int(row[0]), int(row[1])
+
+
 def get_disclosure(conn: Connection, seq: int) -> Disclosure:
     row = conn.execute(
         text(
@@ -391,4 +399,5 @@ __all__ = [
     "prove_inclusion",
     "stats",
     "tree_size",
+    "tree_size_of",
 ]

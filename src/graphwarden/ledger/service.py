@@ -28,6 +28,16 @@ Tree heads are signed inside the append that makes them due: when the last head 
 ``head_interval_s`` old, and at every ``head_every`` records. :meth:`publish_head` signs one on
 demand (at shutdown, on a timer through :class:`~graphwarden.ledger.publisher.HeadPublisher`,
 or before proving the newest records).
+
+Integration. With ``integration="inline"`` (the default) an append also hashes its records and
+extends the tree, as above. With ``integration="deferred"`` an append only makes the records
+durable (their batch's ``leaf_hashes`` left empty) and returns; :meth:`integrate`, run by one
+integrator process (:mod:`graphwarden.ledger.integrator`, which ``graphwarden serve`` starts),
+hashes what was written since, extends the tree and signs the heads, a fraction of a second
+later. This is how Certificate Transparency logs split the work: the request path writes,
+the integrator builds and signs, and the API workers need no signing key. Records are
+covered by a signed head within about a second either way; until then they are durable but
+not yet tamper-evident, in both modes.
 """
 
 from __future__ import annotations
@@ -47,6 +57,7 @@ from graphwarden.core.types import API_VERSIONS
 from graphwarden.ledger.interfaces import AppendReceipt, DisclosureBatch, DisclosureColumns
 from graphwarden.ledger.merkle import MerkleFrontier
 from graphwarden.ledger.models import SUBTREE_LEVEL
+from graphwarden.ledger.pending import Pending, read_pending
 from graphwarden.ledger.records import (
     LeafEncoder,
     batch_part,
@@ -61,11 +72,14 @@ HEAD_EVERY = 10_000
 #: rows per multi-row INSERT on SQLite: 500 x 5 = 2,500 parameters, well under SQLite's limit
 #: of 32,766, and one statement per Graph API page
 ROWS_PER_INSERT = 500
+#: records an integration pass takes at most (whole batches; bounds its memory and lock time)
+INTEGRATE_LIMIT = 100_000
 Synchronous = Literal["FULL", "NORMAL"]
+Integration = Literal["inline", "deferred"]
 
 # statements in qmark style; PostgreSQL (psycopg, format style) gets "?" replaced by "%s"
 _LOCK_SQLITE = (
-    "SELECT next_seq, next_batch_id, frontier, last_head_size, last_head_at_us "
+    "SELECT next_seq, next_batch_id, tree_size, frontier, last_head_size, last_head_at_us "
     "FROM ledger_state WHERE id = 1"
 )
 _LOCK_POSTGRES = _LOCK_SQLITE + " FOR UPDATE"
@@ -82,15 +96,19 @@ _INSERT_HEADS = (
     "VALUES (?, ?, ?, ?, ?)"
 )
 _SAVE_STATE = (
-    "UPDATE ledger_state SET next_seq = ?, next_batch_id = ?, frontier = ?, "
+    "UPDATE ledger_state SET next_seq = ?, next_batch_id = ?, tree_size = ?, frontier = ?, "
     "last_head_size = ?, last_head_at_us = ? WHERE id = 1"
 )
+_SAVE_WRITTEN = "UPDATE ledger_state SET next_seq = ?, next_batch_id = ? WHERE id = 1"
+_SET_LEAVES = "UPDATE disclosure_batches SET leaf_hashes = ? WHERE id = ?"
 _STATEMENTS = {
     "lock": _LOCK_SQLITE,
     "batch": _INSERT_BATCH,
     "subtrees": _INSERT_SUBTREES,
     "heads": _INSERT_HEADS,
     "state": _SAVE_STATE,
+    "written": _SAVE_WRITTEN,
+    "leaves": _SET_LEAVES,
 }
 _SQLITE_SYNC_LEVELS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
@@ -102,11 +120,20 @@ def _insert_records_sql(rows: int) -> str:
 
 
 class _State:
-    __slots__ = ("frontier", "last_head_at_us", "last_head_size", "next_batch_id")
+    """The state row: records written (``next_seq``), the tree over the integrated ones
+    (``frontier``, of ``frontier.size`` records) and the newest head."""
+
+    __slots__ = ("frontier", "last_head_at_us", "last_head_size", "next_batch_id", "next_seq")
 
     def __init__(
-        self, frontier: MerkleFrontier, next_batch_id: int, head_size: int, head_at: int
+        self,
+        next_seq: int,
+        frontier: MerkleFrontier,
+        next_batch_id: int,
+        head_size: int,
+        head_at: int,
     ) -> None:
+        self.next_seq = next_seq
         self.frontier = frontier
         self.next_batch_id = next_batch_id
         self.last_head_size = head_size
@@ -118,6 +145,8 @@ class SqlDisclosureLedger:
 
     ``sqlite_synchronous`` is the SQLite ``synchronous`` level of the ledger's own commits:
     ``"FULL"`` (the default) survives power loss, ``"NORMAL"`` only a process crash.
+    ``integration``: ``"inline"`` (appends extend the tree and sign heads; needs ``signer``) or
+    ``"deferred"`` (appends only write; :meth:`integrate` does the rest, where a signer is).
 
     >>> ledger = SqlDisclosureLedger(engine, LedgerSigner.load_or_create(data_dir), clock)
     ... # doctest: +SKIP
@@ -128,23 +157,30 @@ class SqlDisclosureLedger:
     def __init__(
         self,
         engine: Engine,
-        signer: LedgerSigner,
+        signer: LedgerSigner | None,
         clock: Clock,
         *,
         head_interval_s: float = HEAD_INTERVAL_S,
         head_every: int = HEAD_EVERY,
         sqlite_synchronous: Synchronous = "FULL",
+        integration: Integration = "inline",
     ) -> None:
         if head_every < 1:
             raise ValueError("head_every must be at least 1")
         if sqlite_synchronous not in ("FULL", "NORMAL"):
             raise ValueError("sqlite_synchronous must be FULL or NORMAL")
+        if integration not in ("inline", "deferred"):
+            raise ValueError("integration must be inline or deferred")
+        if integration == "inline" and signer is None:
+            raise ValueError("a ledger that integrates inline signs heads: it needs a signer")
         self.engine = engine
         self.signer = signer
+        self.integration: Integration = integration
         self.clock = clock
         self._head_interval_us = int(head_interval_s * 1_000_000)
         self._head_every = head_every
         self._sqlite = engine.dialect.name == "sqlite"
+        self._marker = "?" if self._sqlite else "%s"
         self._synchronous = sqlite_synchronous
         self._sql = dict(_STATEMENTS)
         if not self._sqlite:
@@ -161,16 +197,26 @@ class SqlDisclosureLedger:
         at_us = _validate(batch)
         if not batch.items:
             with self._transaction("disclosure records") as cur:
-                size = self._lock(cur).frontier.size
-            return AppendReceipt(first_seq=size, count=0, tree_size=size)
+                state = self._lock(cur)
+            return AppendReceipt(first_seq=state.next_seq, count=0, tree_size=state.frontier.size)
         subjects, fields, rules = _columns(batch.items)
         parts = self._item_parts(fields, rules)
         shared = batch_part(
             at_us, batch.request_id, batch.app_id, batch.api_version, batch.owner_id
         )
+        if self.integration == "deferred":
+            _check_subjects(subjects)
         with self._transaction("disclosure records") as cur:
             state = self._lock(cur)
-            first_seq = state.frontier.size
+            first_seq = state.next_seq
+            columns = (subjects, fields, rules)
+            if self.integration == "deferred":
+                self._write_batch(cur, state, batch, at_us, columns, b"")
+                cur.execute(self._sql["written"], (state.next_seq, state.next_batch_id))
+                return AppendReceipt(first_seq, len(subjects), state.frontier.size)
+            if state.frontier.size < first_seq:
+                # records a deferred writer left: they go into the tree first, in order
+                self._integrate_pending(cur, state, first_seq - state.frontier.size)
             try:
                 items = map(parts.__getitem__, zip(fields, rules, strict=True))
                 leaves = leaf_hashes(first_seq, shared, subjects, items)
@@ -178,16 +224,56 @@ class SqlDisclosureLedger:
                 raise LedgerWriteError(
                     f"disclosure subject_id is not a 64-bit integer: {exc}"
                 ) from exc
-            receipt = self._append_locked(
-                cur, state, batch, at_us, (subjects, fields, rules), leaves
-            )
-        return receipt
+            self._write_batch(cur, state, batch, at_us, columns, b"".join(leaves))
+            self._extend(cur, state, leaves)
+            self._save_state(cur, state)
+        return AppendReceipt(first_seq, len(leaves), state.frontier.size)
+
+    def integrate(self, limit: int = INTEGRATE_LIMIT) -> int:
+        """Hash the records written since the tree's size (whole batches, about ``limit``
+        records at most), store their leaf hashes, extend the tree and sign the heads that
+        fall due; return how many records were integrated (0: nothing was pending, or another
+        integrator got there first). Raises ``LedgerWriteError`` having changed nothing when
+        the pending records cannot be read or do not continue the log."""
+        if self.signer is None:
+            raise LedgerWriteError("integrating the tree needs the ledger's signing key")
+        # read and hash without the write lock (committed records never change), then take
+        # it only to store the result, if no other integrator moved the tree meanwhile
+        try:
+            with self.engine.connect() as conn:
+                cur = conn.connection.driver_connection.cursor()
+                try:
+                    cur.execute("SELECT tree_size FROM ledger_state WHERE id = 1")
+                    row = cur.fetchone()
+                    if row is None:
+                        raise LedgerWriteError(
+                            "the ledger is not initialised: run `graphwarden db upgrade`"
+                        )
+                    pending = read_pending(cur, self._marker, int(row[0]), limit)
+                finally:
+                    cur.close()
+        except (SQLAlchemyError, OSError, *self._driver_errors) as exc:
+            raise _write_error("tree integration", exc) from exc
+        if pending is None:
+            return 0
+        with self._transaction("tree integration") as cur:
+            state = self._lock(cur)
+            if state.frontier.size != pending.start:
+                return 0
+            self._store_pending(cur, state, pending)
+            self._save_state(cur, state)
+        return pending.count
 
     def publish_head(self) -> SignedTreeHead | None:
         """Sign a tree head now if records were appended since the last one.
 
         Returns the new head, or ``None`` when the latest head already covers every record.
         """
+        if self.signer is None:
+            raise LedgerWriteError("signing a tree head needs the ledger's signing key")
+        # records a deferred writer left go into the tree first (none, for an inline ledger)
+        while self.integrate() >= INTEGRATE_LIMIT:
+            pass
         with self._transaction("tree head") as cur:
             state = self._lock(cur)
             head = None
@@ -245,9 +331,10 @@ class SqlDisclosureLedger:
         row = cur.fetchone()
         if row is None:
             raise LedgerWriteError("the ledger is not initialised: run `graphwarden db upgrade`")
-        next_seq, next_batch_id, frontier, head_size, head_at = row
+        next_seq, next_batch_id, tree_size, frontier, head_size, head_at = row
         return _State(
-            MerkleFrontier.from_bytes(int(next_seq), bytes(frontier)),
+            int(next_seq),
+            MerkleFrontier.from_bytes(int(tree_size), bytes(frontier)),
             int(next_batch_id),
             int(head_size),
             int(head_at),
@@ -272,22 +359,54 @@ class SqlDisclosureLedger:
             parts[field, rule] = item(field, rule)
         return parts
 
-    def _append_locked(
+    def _write_batch(
         self,
         cur: Any,
         state: _State,
         batch: DisclosureBatch,
         at_us: int,
         columns: tuple[Sequence[int], Sequence[str], Sequence[str]],
-        leaves: list[bytes],
-    ) -> AppendReceipt:
-        frontier = state.frontier
-        first_seq = frontier.size
-        count = len(leaves)
+        leaves: bytes,
+    ) -> None:
+        """Insert the batch row (with its records' leaf hashes, or empty ones for the
+        integrator to fill) and its records at ``state.next_seq``; advance the state."""
+        subjects, fields, rules = columns
+        first_seq = state.next_seq
+        count = len(subjects)
         batch_id = state.next_batch_id
-        every = self._head_every
+        cur.execute(
+            self._sql["batch"],
+            (
+                batch_id,
+                batch.request_id,
+                at_us,
+                int(batch.app_id),
+                batch.api_version,
+                int(batch.owner_id),
+                first_seq,
+                count,
+                leaves,
+            ),
+        )
+        rows = zip(range(first_seq, first_seq + count), repeat(batch_id), subjects, fields, rules)
+        if self._sqlite:
+            self._insert_records(cur, rows, count)
+        else:
+            with cur.copy(_COPY_RECORDS) as copy:
+                copy.set_types(_COPY_TYPES)
+                for row in rows:
+                    copy.write_row(row)
+        state.next_seq = first_seq + count
+        state.next_batch_id = batch_id + 1
 
-        # extend the tree, signing a head at every ``head_every`` records on the way
+    def _extend(self, cur: Any, state: _State, leaves: list[bytes]) -> None:
+        """Push ``leaves`` onto the tree; store the completed subtree hashes and the heads
+        that fall due (every ``head_every`` records, and when the last is old enough)."""
+        frontier = state.frontier
+        # blocks complete in order, the first one being the block that holds the old size
+        first_block = frontier.size >> SUBTREE_LEVEL
+        count = len(leaves)
+        every = self._head_every
         blocks: list[bytes] = []
         heads: list[SignedTreeHead] = []
         done = 0
@@ -298,45 +417,31 @@ class SqlDisclosureLedger:
             done += len(chunk)
             if frontier.size - state.last_head_size >= every:
                 heads.append(self._make_head(state))
-        # blocks complete in order, the first one being the block that holds first_seq
-        first_block = first_seq >> SUBTREE_LEVEL
         now_us = to_micros(self.clock.now())
         if (
             frontier.size > state.last_head_size
             and now_us - state.last_head_at_us >= self._head_interval_us
         ):
             heads.append(self._make_head(state, now_us))
-
-        sql = self._sql
-        cur.execute(
-            sql["batch"],
-            (
-                batch_id,
-                batch.request_id,
-                at_us,
-                int(batch.app_id),
-                batch.api_version,
-                int(batch.owner_id),
-                first_seq,
-                count,
-                b"".join(leaves),
-            ),
-        )
-        subjects, fields, rules = columns
-        rows = zip(range(first_seq, first_seq + count), repeat(batch_id), subjects, fields, rules)
-        if self._sqlite:
-            self._insert_records(cur, rows, count)
-        else:
-            with cur.copy(_COPY_RECORDS) as copy:
-                copy.set_types(_COPY_TYPES)
-                for row in rows:
-                    copy.write_row(row)
         if blocks:
-            cur.executemany(sql["subtrees"], [(first_block + i, b) for i, b in enumerate(blocks)])
+            cur.executemany(
+                self._sql["subtrees"], [(first_block + i, b) for i, b in enumerate(blocks)]
+            )
         self._insert_heads(cur, heads)
-        state.next_batch_id = batch_id + 1
-        self._save_state(cur, state)
-        return AppendReceipt(first_seq=first_seq, count=count, tree_size=frontier.size)
+
+    def _integrate_pending(self, cur: Any, state: _State, count: int) -> None:
+        """Integrate, under the lock already held, the ``count`` records after the tree."""
+        pending = read_pending(cur, self._marker, state.frontier.size, count)
+        if pending is None or pending.end != state.frontier.size + count:
+            raise LedgerWriteError(
+                f"records {state.frontier.size}..{state.frontier.size + count - 1} are not "
+                "stored as written; run `graphwarden ledger verify`"
+            )
+        self._store_pending(cur, state, pending)
+
+    def _store_pending(self, cur: Any, state: _State, pending: Pending) -> None:
+        cur.executemany(self._sql["leaves"], [(h, b_id) for b_id, h in pending.batches])
+        self._extend(cur, state, pending.leaves)
 
     def _insert_records(self, cur: Any, rows: Iterator[tuple[Any, ...]], count: int) -> None:
         """SQLite: multi-row INSERTs of up to ``ROWS_PER_INSERT`` rows (one statement, and
@@ -352,6 +457,8 @@ class SqlDisclosureLedger:
             done += n
 
     def _make_head(self, state: _State, now_us: int | None = None) -> SignedTreeHead:
+        if self.signer is None:
+            raise LedgerWriteError("signing a tree head needs the ledger's signing key")
         if now_us is None:
             now_us = to_micros(self.clock.now())
         # never earlier than the previous head: a head older than its predecessor is how
@@ -374,8 +481,9 @@ class SqlDisclosureLedger:
         cur.execute(
             self._sql["state"],
             (
-                state.frontier.size,
+                state.next_seq,
                 state.next_batch_id,
+                state.frontier.size,
                 state.frontier.to_bytes(),
                 state.last_head_size,
                 state.last_head_at_us,
@@ -408,6 +516,15 @@ def _columns(items: Sequence[Any]) -> tuple[Sequence[int], Sequence[str], Sequen
             "disclosure items must be (subject_id, field, rule_id) triples"
         ) from exc
     return subjects, fields, rules
+
+
+def _check_subjects(subjects: Sequence[Any]) -> None:
+    """Refuse what the leaf encoding would refuse (a deferred append hashes nothing, so it
+    checks here, in one C-level call, that every subject id packs as a 64-bit integer)."""
+    try:
+        struct.pack(f">{len(subjects)}q", *subjects)
+    except (struct.error, OverflowError, TypeError) as exc:
+        raise LedgerWriteError(f"disclosure subject_id is not a 64-bit integer: {exc}") from exc
 
 
 def _validate(batch: DisclosureBatch) -> int:

@@ -41,6 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from graphwarden.core.errors import StoreError, VerificationError
 from graphwarden.ledger import parallel
 from graphwarden.ledger.merkle import MerkleFrontier
+from graphwarden.ledger.pending import check_pending
 from graphwarden.ledger.recompute import CHUNK, LeafSink, recompute
 from graphwarden.ledger.service import HEAD_EVERY
 from graphwarden.ledger.signing import SignedTreeHead, verify_head
@@ -54,6 +55,9 @@ class VerifyReport:
     """What ``verify`` saw; ``error`` is the first problem, or ``None`` when all is well."""
 
     records: int = 0
+    #: records written after the tree's size, waiting for the integrator (checked for gaps
+    #: only: no leaf hash or head covers them yet)
+    pending: int = 0
     batches: int = 0
     heads: int = 0
     latest_head_size: int = 0
@@ -74,6 +78,7 @@ class VerifyReport:
             "signed_tree_heads": self.heads,
             "latest_head_size": self.latest_head_size,
             "unsigned_records": max(0, self.records - self.latest_head_size),
+            "pending_records": self.pending,
             "root_hash": self.root_hash.hex(),
             "seconds": round(self.seconds, 3),
             "error": None if self.error is None else str(self.error),
@@ -161,7 +166,7 @@ def verify_connection(
     return report
 
 
-_State = tuple[int, bytes, int]  # next_seq, frontier, last_head_size
+_State = tuple[int, bytes, int, int]  # tree_size, frontier, last_head_size, next_seq
 _Check = tuple[int, SignedTreeHead, str]
 
 
@@ -185,8 +190,11 @@ def _verify(
 
     sink = LeafSink(sorted(by_size), reached)
     driver = conn.connection.driver_connection
-    report.batches = recompute(driver, conn.dialect.name == "postgresql", sink, chunk_size)
+    # records after the tree's size wait for the integrator: the tree stops where it does
+    end = state[0] if state[3] != state[0] else None
+    report.batches = recompute(driver, conn.dialect.name == "postgresql", sink, chunk_size, hi=end)
     _finish(state, checks, sink.frontier, report)
+    _finish_pending(conn, state, report)
 
 
 def _preamble(
@@ -199,11 +207,11 @@ def _preamble(
     """Read the state row and the heads, check every signature and the gaps between heads;
     return the state and the checkpoints (every stored and trusted head, in size order)."""
     row = conn.execute(
-        text("SELECT next_seq, frontier, last_head_size FROM ledger_state WHERE id = 1")
+        text("SELECT tree_size, frontier, last_head_size, next_seq FROM ledger_state WHERE id = 1")
     ).first()
     if row is None:
         raise VerificationError("the ledger state row is missing")
-    state = (int(row[0]), bytes(row[1]), int(row[2]))
+    state = (int(row[0]), bytes(row[1]), int(row[2]), int(row[3]))
     heads = [
         SignedTreeHead(int(r[0]), bytes(r[1]), int(r[2]), bytes(r[3]), str(r[4]))
         for r in conn.execute(
@@ -284,6 +292,16 @@ def _finish(
         )
 
 
+def _finish_pending(conn: Connection, state: _State, report: VerifyReport) -> None:
+    if state[3] == state[0]:
+        return
+    report.pending = check_pending(conn, state[0], state[3])
+    report.notes.append(
+        f"{report.pending} records are written but not yet integrated into the tree "
+        "(the integrator hashes and signs them within about a second)"
+    )
+
+
 def _verify_parallel(
     engine: Engine,
     conn: Connection,
@@ -317,6 +335,7 @@ def _verify_parallel(
             level=options.block_level,
             chunk_size=options.chunk_size,
             snapshot=snapshot,
+            end=state[0] if state[3] != state[0] else None,
         )
     except (OSError, RuntimeError, SQLAlchemyError, BrokenProcessPool) as exc:
         report.notes.append(f"parallel verification unavailable ({exc.__class__.__name__})")
@@ -329,6 +348,7 @@ def _verify_parallel(
     report.batches = combined.batches
     try:
         _finish(state, checks, combined.frontier, report)
+        _finish_pending(conn, state, report)
     except VerificationError:
         return None
     report.notes.append(f"verified by {workers} processes")

@@ -258,8 +258,8 @@ def test_columns_and_items_are_the_same_batch(
                 for table in ("disclosures", "disclosure_batches", "signed_tree_heads"):
                     conn.exec_driver_sql(f"DELETE FROM {table}")
                 conn.exec_driver_sql(
-                    "UPDATE ledger_state SET next_seq = 0, next_batch_id = 1, frontier = x'', "
-                    "last_head_size = 0, last_head_at_us = 0"
+                    "UPDATE ledger_state SET next_seq = 0, next_batch_id = 1, tree_size = 0, "
+                    "frontier = x'', last_head_size = 0, last_head_at_us = 0"
                 )
             make_ledger(engine).append(replace(make_batch(0), items=items))
             with engine.connect() as conn:

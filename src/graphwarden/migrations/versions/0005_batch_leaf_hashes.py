@@ -1,4 +1,4 @@
-"""ledger: the records' leaf hashes move from each record to their batch
+"""ledger: the records' leaf hashes move to their batch; the state row counts integrated records
 
 Revision ID: 0005
 Revises: 0004
@@ -7,6 +7,10 @@ Each ``disclosures`` row carried its own 32-byte leaf hash; a batch now carries 
 hashes of all its records side by side (``disclosure_batches.leaf_hashes``, 32 bytes per
 record in seq order). The stored hashes are moved as they are, never recomputed, so a record
 altered before the upgrade is still found by ``graphwarden ledger verify`` after it.
+
+``ledger_state.tree_size`` is the number of records integrated into the Merkle tree, which a
+separate integrator may now do after the records are written; every record written so far is
+integrated, so it starts equal to ``next_seq``.
 """
 
 from __future__ import annotations
@@ -71,12 +75,27 @@ def upgrade() -> None:
         batch_op.alter_column("leaf_hashes", existing_type=sa.LargeBinary(), nullable=False)
     with op.batch_alter_table("disclosures", schema=None) as batch_op:
         batch_op.drop_column("leaf_hash")
+    with op.batch_alter_table("ledger_state", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("tree_size", sa.BigInteger(), nullable=True))
+    op.execute("UPDATE ledger_state SET tree_size = next_seq")
+    with op.batch_alter_table("ledger_state", schema=None) as batch_op:
+        batch_op.alter_column("tree_size", existing_type=sa.BigInteger(), nullable=False)
 
 
 def downgrade() -> None:
+    conn = op.get_bind()
+    pending = conn.execute(
+        sa.text("SELECT next_seq - tree_size FROM ledger_state WHERE id = 1")
+    ).scalar()
+    if pending:
+        raise RuntimeError(
+            f"{pending} disclosure records are not integrated yet: run "
+            "`graphwarden ledger integrate` before downgrading"
+        )
+    with op.batch_alter_table("ledger_state", schema=None) as batch_op:
+        batch_op.drop_column("tree_size")
     with op.batch_alter_table("disclosures", schema=None) as batch_op:
         batch_op.add_column(sa.Column("leaf_hash", sa.LargeBinary(length=32), nullable=True))
-    conn = op.get_bind()
     for page in _batches(conn):
         blobs = dict(
             conn.execute(
