@@ -280,13 +280,17 @@ def build_graph(
     indptr = np.zeros(n + 1, dtype=np.int64)
     written = 0
     workers = max(1, min(BUILD_THREADS, os.cpu_count() or 1))
+    # countries in the order their blocks come
+    countries = block_country[np.flatnonzero(np.diff(block_country, prepend=-1))].tolist()
+    following = dict(zip(countries, [*countries[1:], None], strict=True))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        # every pool is matched from its own stream: the order they finish in does not matter
+        # every pool is matched from its own stream, so what runs when does not matter; a
+        # country's home stubs are matched while the one before it is assembled, so at most
+        # two countries' home partners are held at once
         away_job = pool.submit(stubs.away_partners)
-        home_jobs = [pool.submit(stubs.home_partners, c) for c in range(country_counts.size)]
+        home_job = pool.submit(stubs.home_partners, countries[0])
         away = away_job.result()
-        homes: list[npt.NDArray[np.int32] | None] = [job.result() for job in home_jobs]
-        del away_job, home_jobs
+        del away_job
 
         def assemble(b: int, home: npt.NDArray[np.int32]) -> _Block:
             a0, a1 = int(blocks[b]), int(blocks[b + 1])
@@ -302,16 +306,19 @@ def build_graph(
         # blocks are independent and numpy releases the GIL: threads share the arrays, so
         # nothing is copied, and results are written in block order whatever finishes first
         pending: deque[tuple[int, Future[_Block]]] = deque()
+        home: npt.NDArray[np.int32] | None = None
         last = blocks.size - 2
         for b in range(last + 1):
             c = int(block_country[b])
-            home = homes[c]
-            assert home is not None
+            if home is None:  # the country's first block
+                home = home_job.result()
+                after = following[c]
+                if after is not None:
+                    home_job = pool.submit(stubs.home_partners, after)
             h0, h1 = home_at[blocks[b : b + 2]] - home_at[country_bounds[c]]
             pending.append((b, pool.submit(assemble, b, home[h0:h1])))
-            del home
             if b == last or block_country[b + 1] != c:
-                homes[c] = None  # freed once the country's last blocks are assembled
+                home = None  # freed once the country's last blocks are assembled
             # a bounded window of blocks in flight keeps peak memory near the final CSR
             while len(pending) > workers or (pending and b == last):
                 done_b, future = pending.popleft()

@@ -31,7 +31,7 @@ SHARING_PARTIAL_OFF = 0.04
 SHARING_ALL_OFF = 0.01
 PLATFORM_OFF = 0.005
 #: people whose likes are drawn per vectorised step (bounds temporary memory)
-_LIKES_STEP = 250_000
+_LIKES_STEP = 50_000
 
 PAGE_CATEGORIES: tuple[str, ...] = (
     "Musician/Band",
@@ -154,7 +154,11 @@ def draw_likes(
         indices[written : written + kept.size] = kept
         written += kept.size
     np.cumsum(indptr, out=indptr)
-    return indptr, indices[:written].copy() if written < indices.size else indices
+    try:  # merged repeats leave the tail unused: give it back without copying the rest
+        indices.resize(written, refcheck=False)
+    except ValueError:  # pragma: no cover - a buffer numpy cannot resize in place
+        indices = indices[:written].copy()
+    return indptr, indices
 
 
 __all__ = [

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from graphwarden.core.errors import InvalidInput
 from graphwarden.graph.stats import PRESETS, measure, relative_errors
-from graphwarden.simulation import degrees, matching
+from graphwarden.simulation import degrees
 from graphwarden.simulation.degrees import (
     DegreeModel,
     build_graph,
@@ -23,7 +21,6 @@ from graphwarden.simulation.degrees import (
     scaled_model,
     target_degrees,
 )
-from graphwarden.simulation.matching import mix_stubs
 from graphwarden.simulation.population import generate_population
 
 
@@ -76,32 +73,6 @@ def test_model_rejects_impossible_figures() -> None:
         DegreeModel(median=0, mean=10)
     with pytest.raises(InvalidInput):
         DegreeModel(median=100, mean=6_000)
-
-
-@settings(max_examples=40, deadline=None)
-@given(size=st.integers(0, 5_000), seed=st.integers(0, 2**32 - 1))
-def test_mixing_is_a_permutation_of_the_stubs(size: int, seed: int) -> None:
-    stubs = np.repeat(np.arange(size // 3 + 1, dtype=np.int32), 3)[:size]
-    with pytest.MonkeyPatch.context() as patch:
-        # small windows so the windowed path (not the outright shuffle) runs on small lists
-        patch.setattr(matching, "MIX_WINDOW", 64)
-        patch.setattr(matching, "MIX_SLAB", 16)
-        mixed = mix_stubs(stubs.copy(), np.random.default_rng(seed))
-    assert mixed.dtype == np.int32
-    assert np.array_equal(np.sort(mixed), stubs)
-
-
-def test_mixing_pairs_stubs_from_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(matching, "MIX_WINDOW", 1_024)
-    stubs = np.arange(200_000, dtype=np.int32)  # sorted: neighbours start out as neighbours
-    pairs = mix_stubs(stubs, np.random.default_rng(4)).reshape(-1, 2).astype(np.int64)
-    gap = np.abs(pairs[:, 0] - pairs[:, 1])
-    # a uniformly random partner is, on average, a third of the list away
-    assert abs(gap.mean() / stubs.size - 1 / 3) < 0.01
-    # and partners spread over the whole list, not only over nearby windows
-    quarter = pairs // (stubs.size // 4)
-    joint = np.bincount(quarter[:, 0] * 4 + quarter[:, 1], minlength=16) / pairs.shape[0]
-    assert np.all(np.abs(joint - 1 / 16) < 0.01)
 
 
 def test_graph_does_not_depend_on_the_number_of_threads(monkeypatch: pytest.MonkeyPatch) -> None:
