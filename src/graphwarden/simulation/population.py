@@ -39,6 +39,7 @@ from graphwarden.simulation.settings import (
     draw_sharing,
     page_count,
     page_names,
+    page_popularity,
 )
 
 FORMAT_VERSION = 1
@@ -296,7 +297,7 @@ def generate_population(
         likes_indptr=likes_indptr,
         likes_indices=likes_indices,
         page_category=page_category,
-        page_likes=np.bincount(likes_indices, minlength=n_pages).astype(np.int64),
+        page_likes=page_popularity(likes_indices, n_pages),
         **codes,  # type: ignore[arg-type]
     )
 

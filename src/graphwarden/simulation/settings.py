@@ -32,6 +32,8 @@ SHARING_ALL_OFF = 0.01
 PLATFORM_OFF = 0.005
 #: people whose likes are drawn per vectorised step (bounds temporary memory)
 _LIKES_STEP = 50_000
+#: likes counted per step
+_COUNT_STEP = 1 << 22
 
 PAGE_CATEGORIES: tuple[str, ...] = (
     "Musician/Band",
@@ -113,6 +115,15 @@ def page_names(ids: npt.NDArray[np.int64], category: npt.NDArray[np.uint8]) -> l
     return names
 
 
+def page_popularity(likes: npt.NDArray[np.int32], n_pages: int) -> npt.NDArray[np.int64]:
+    """How many people like each page (``np.bincount`` a step at a time: it copies its input
+    to 64-bit integers, a large transient for hundreds of millions of likes)."""
+    out = np.zeros(n_pages, dtype=np.int64)
+    for a in range(0, likes.size, _COUNT_STEP):
+        out += np.bincount(likes[a : a + _COUNT_STEP], minlength=n_pages)
+    return out
+
+
 def draw_likes(
     rng: np.random.Generator, n: int, n_pages: int, *, median: float = 20.0, mean: float = 40.0
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
@@ -170,4 +181,5 @@ __all__ = [
     "draw_sharing",
     "page_count",
     "page_names",
+    "page_popularity",
 ]

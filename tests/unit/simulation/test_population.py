@@ -92,6 +92,7 @@ def test_likes_are_sorted_unique_and_skewed(town: Population) -> None:
         assert np.all(np.diff(row) > 0)
     pop = town.page_likes
     assert pop.sum() == town.likes_indices.size
+    assert np.array_equal(pop, np.bincount(town.likes_indices, minlength=town.n_pages))
     # Zipf-like: the top 10% of pages get far more than 10% of likes (~25% among 300 pages,
     # where a person's repeated likes of the top pages are merged)
     top = np.sort(pop)[::-1][: max(1, pop.size // 10)].sum() / pop.sum()
@@ -150,3 +151,13 @@ def test_load_rejects_other_files(tmp_path: Path) -> None:
         Population.load(bad)
     with pytest.raises(InvalidInput):
         Population.load(tmp_path / "missing.npz")
+
+
+def test_page_popularity_counts_in_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graphwarden.simulation import settings as population_settings
+
+    likes = np.random.default_rng(2).integers(0, 40, size=1_001).astype(np.int32)
+    monkeypatch.setattr(population_settings, "_COUNT_STEP", 100)
+    counted = population_settings.page_popularity(likes, 50)
+    assert counted.dtype == np.int64
+    assert np.array_equal(counted, np.bincount(likes, minlength=50))
