@@ -78,10 +78,36 @@ def _slot_table(longest: int) -> Int64Array:
     return np.array(lengths, dtype=np.int64)
 
 
-def assemble_rows(
-    first_row: int, n_rows: int, sources: list[RowEntries]
-) -> tuple[Int32Array, Int64Array]:
-    """Sorted, distinct friend ids of rows ``first_row .. first_row + n_rows`` and their counts.
+@dataclass(frozen=True, slots=True)
+class AssembledRows:
+    """A block's rows, sorted and distinct: ``counts[r]`` friends for block row ``r``.
+
+    The friend ids are held by length class; :meth:`write` puts them in row order into the
+    final array, so a block's ids are copied once, where they belong.
+    """
+
+    counts: Int64Array
+    pieces: list[tuple[Int64Array, Int32Array]]
+
+    @property
+    def size(self) -> int:
+        return int(self.counts.sum())
+
+    def write(self, dest: Int32Array) -> None:
+        """Write the friend ids, row after row, into ``dest`` (``size`` entries)."""
+        row_start = _starts(self.counts)
+        for rows, values in self.pieces:
+            _scatter_groups(dest, row_start[rows], self.counts[rows], values)
+
+    def columns(self) -> Int32Array:
+        """The friend ids in row order, as a new array."""
+        out = np.empty(self.size, dtype=np.int32)
+        self.write(out)
+        return out
+
+
+def assemble_rows(first_row: int, n_rows: int, sources: list[RowEntries]) -> AssembledRows:
+    """Sorted, distinct friend ids of rows ``first_row .. first_row + n_rows``.
 
     Self-pairs (a row listing itself) are dropped.
     """
@@ -118,12 +144,7 @@ def assemble_rows(
         keep &= grid != SENTINEL
         kept[rows] = keep.sum(axis=1)
         pieces.append((rows, grid[keep]))
-    del padded
-    cols = np.empty(int(kept.sum()), dtype=np.int32)
-    row_start = _starts(kept)
-    for rows, values in pieces:
-        _scatter_groups(cols, row_start[rows], kept[rows], values)
-    return cols, kept
+    return AssembledRows(kept, pieces)
 
 
 @lru_cache(maxsize=512)
@@ -162,11 +183,22 @@ def circle_entries(
             del p
             accept &= upper
             accept |= accept.transpose(0, 2, 1)
-            ids = (members + first_row).astype(np.int32)
-            values = np.broadcast_to(ids[:, None, :], accept.shape)[accept]
             counts = accept.sum(axis=2, dtype=np.int64).ravel()
-            out.append(RowEntries(values, members.ravel(), counts))
+            # cell k is row k // s of the step, friend k % s of that row's circle
+            cell = np.flatnonzero(accept)
+            del accept
+            row = cell // s
+            cell -= row * s
+            cell += np.repeat(members[:, 0] + first_row, s)[row]
+            out.append(RowEntries(cell.astype(np.int32), members.ravel(), counts))
     return out
 
 
-__all__ = ["PAIR_BUDGET", "SLOT_LENGTHS", "RowEntries", "assemble_rows", "circle_entries"]
+__all__ = [
+    "PAIR_BUDGET",
+    "SLOT_LENGTHS",
+    "AssembledRows",
+    "RowEntries",
+    "assemble_rows",
+    "circle_entries",
+]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -278,11 +279,11 @@ def build_graph(
     upper = int(home_at[-1] + away_at[-1]) + 2 * n + int(np.sum(sizes * (sizes - 1)))
     indices = np.empty(min(upper, n * (n - 1)), dtype=np.int32)
     indptr = np.zeros(n + 1, dtype=np.int64)
-    written = 0
     workers = max(1, min(BUILD_THREADS, os.cpu_count() or 1))
     # countries in the order their blocks come
     countries = block_country[np.flatnonzero(np.diff(block_country, prepend=-1))].tolist()
     following = dict(zip(countries, [*countries[1:], None], strict=True))
+    starts = _Relay(blocks.size - 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # every pool is matched from its own stream, so what runs when does not matter; a
         # country's home stubs are matched while the one before it is assembled, so at most
@@ -292,20 +293,31 @@ def build_graph(
         away = away_job.result()
         del away_job
 
-        def assemble(b: int, home: npt.NDArray[np.int32]) -> _Block:
+        def assemble(b: int, home: npt.NDArray[np.int32]) -> None:
             a0, a1 = int(blocks[b]), int(blocks[b + 1])
-            c0, c1 = int(circle_idx[b]), int(circle_idx[b + 1])
-            rng = stream(seed, STREAM_CIRCLE, b)
-            sources = circle_entries(circles[c0:c1] - a0, sizes[c0:c1], local[a0:a1], a0, rng)
-            sources.append(RowEntries.in_row_order(home, stubs.home[a0:a1]))
-            away_rows = away[away_at[a0] : away_at[a1]]
-            sources.append(RowEntries.in_row_order(away_rows, stubs.away[a0:a1]))
-            sources.append(RowEntries.in_row_order(chain[a0:a1].ravel(), np.full(a1 - a0, 2)))
-            return assemble_rows(a0, a1 - a0, sources)
+            try:
+                c0, c1 = int(circle_idx[b]), int(circle_idx[b + 1])
+                rng = stream(seed, STREAM_CIRCLE, b)
+                sources = circle_entries(circles[c0:c1] - a0, sizes[c0:c1], local[a0:a1], a0, rng)
+                sources.append(RowEntries.in_row_order(home, stubs.home[a0:a1]))
+                away_rows = away[away_at[a0] : away_at[a1]]
+                sources.append(RowEntries.in_row_order(away_rows, stubs.away[a0:a1]))
+                chain_rows = chain[a0:a1].ravel()
+                sources.append(RowEntries.in_row_order(chain_rows, np.full(a1 - a0, 2)))
+                rows = assemble_rows(a0, a1 - a0, sources)
+                del sources
+                start = starts.wait(b)
+                starts.hand_on(b, start + rows.size)
+            except BaseException:
+                starts.fail(b)
+                raise
+            # the next block may write already: each writes its own slice of the final array
+            indptr[a0 + 1 : a1 + 1] = rows.counts
+            rows.write(indices[start : start + rows.size])
 
         # blocks are independent and numpy releases the GIL: threads share the arrays, so
-        # nothing is copied, and results are written in block order whatever finishes first
-        pending: deque[tuple[int, Future[_Block]]] = deque()
+        # nothing is copied, and each block writes where the one before it ended
+        pending: deque[Future[None]] = deque()
         home: npt.NDArray[np.int32] | None = None
         last = blocks.size - 2
         for b in range(last + 1):
@@ -316,19 +328,14 @@ def build_graph(
                 if after is not None:
                     home_job = pool.submit(stubs.home_partners, after)
             h0, h1 = home_at[blocks[b : b + 2]] - home_at[country_bounds[c]]
-            pending.append((b, pool.submit(assemble, b, home[h0:h1])))
+            pending.append(pool.submit(assemble, b, home[h0:h1]))
             if b == last or block_country[b + 1] != c:
                 home = None  # freed once the country's last blocks are assembled
             # a bounded window of blocks in flight keeps peak memory near the final CSR
             while len(pending) > workers or (pending and b == last):
-                done_b, future = pending.popleft()
-                cols, counts = future.result()
-                a0, a1 = int(blocks[done_b]), int(blocks[done_b + 1])
-                indices[written : written + cols.size] = cols
-                written += cols.size
-                indptr[a0 + 1 : a1 + 1] = counts
-                del cols, counts, future
+                pending.popleft().result()
     np.cumsum(indptr, out=indptr)
+    written = starts.wait(blocks.size - 1)
     try:
         indices.resize(written, refcheck=False)
     except ValueError:  # a view or shared buffer: fall back to a copy
@@ -337,7 +344,33 @@ def build_graph(
     return _enforce_cap(graph, model.cap), circle_of
 
 
-_Block = tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]
+class _Relay:
+    """Where each block's friend ids start in the final array, handed from block to block.
+
+    Block ``b`` learns its start once block ``b - 1`` has counted its own ids; a block that
+    fails passes the failure on, so no later block waits for ever.
+    """
+
+    def __init__(self, blocks: int) -> None:
+        self._ready = [threading.Event() for _ in range(blocks + 1)]
+        self._start = [0] * (blocks + 1)
+        self._failed = False
+        self._ready[0].set()
+
+    def wait(self, b: int) -> int:
+        self._ready[b].wait()
+        if self._failed:
+            raise RuntimeError("an earlier block of the graph failed")
+        return self._start[b]
+
+    def hand_on(self, b: int, end: int) -> None:
+        self._start[b + 1] = end
+        self._ready[b + 1].set()
+
+    def fail(self, b: int) -> None:
+        self._failed = True
+        for ready in self._ready[b + 1 :]:
+            ready.set()
 
 
 def _enforce_cap(graph: BulkGraph, cap: int) -> BulkGraph:

@@ -89,3 +89,20 @@ def test_graph_does_not_depend_on_the_number_of_threads(monkeypatch: pytest.Monk
     for other in graphs[1:]:
         for a, b in zip(graphs[0], other, strict=True):
             assert np.array_equal(a, b)
+
+
+def test_a_failing_block_fails_the_build_without_hanging(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(degrees, "_BLOCK_ENTRIES", 20_000)
+    real = degrees.assemble_rows
+    calls: list[int] = []
+
+    def flaky(first_row: int, n_rows: int, sources: list[object]) -> object:
+        calls.append(first_row)
+        if len(calls) == 3:
+            raise MemoryError("no room for this block")
+        return real(first_row, n_rows, sources)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(degrees, "assemble_rows", flaky)
+    with pytest.raises(MemoryError, match="no room"):
+        build_graph(DegreeModel(median=40, mean=70), np.array([4_000], dtype=np.int64), seed=1)
+    assert len(calls) >= 3
