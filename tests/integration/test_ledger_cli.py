@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import signal
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -184,3 +187,76 @@ def test_integrate_builds_the_tree_behind_deferred_writers(store: tuple[str, Pat
     assert code == 2
     assert "--interval" in err
     engine.dispose()
+
+
+_CLI = [sys.executable, "-c", "from graphwarden.cli.main import main; main()"]
+
+
+def _wait_exit(proc: subprocess.Popen[bytes], seconds: float) -> int | None:
+    try:
+        return proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
+def test_the_following_integrator_stops_on_sigterm_with_a_last_head(
+    store: tuple[str, Path],
+) -> None:
+    url, _ = store
+    proc = subprocess.Popen([*_CLI, "ledger", "integrate", "--follow", "--interval", "0.05"])
+    engine = create_store_engine(url)
+    writer = SqlDisclosureLedger(engine, None, ManualClock(), integration="deferred")
+    writer.append(make_batch(40, request_id="while-following"))
+    # running once it has integrated them (its signal handlers are in place by then)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            integrated = conn.exec_driver_sql("SELECT tree_size FROM ledger_state").scalar()
+        if integrated == 12 * 500 + 3 + 40:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert _wait_exit(proc, 15) == 0, "the integrator did not stop on SIGTERM"
+    with engine.connect() as conn:
+        written, integrated, signed = conn.exec_driver_sql(
+            "SELECT next_seq, tree_size, last_head_size FROM ledger_state"
+        ).one()
+    engine.dispose()
+    assert written == integrated == signed == 12 * 500 + 3 + 40
+
+
+def test_the_integrator_started_by_a_server_stops_when_the_server_is_gone(
+    store: tuple[str, Path],
+) -> None:
+    parent = subprocess.Popen(
+        [
+            "sh",
+            "-c",
+            shlex.join([*_CLI, "ledger", "integrate", "--follow"]) + ' --parent-pid "$$" & wait',
+        ]
+    )
+    deadline = time.monotonic() + 10
+    children: list[int] = []
+    while not children and time.monotonic() < deadline:
+        found = subprocess.run(
+            ["pgrep", "-P", str(parent.pid)], capture_output=True, text=True, check=False
+        )
+        children = [int(p) for p in found.stdout.split()]
+        time.sleep(0.05)
+    assert children, "the integrator did not start"
+    parent.kill()  # SIGKILL: the server cannot stop its integrator itself
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and Path(f"/proc/{children[0]}").exists():
+        status = Path(f"/proc/{children[0]}/status").read_text(errors="replace")
+        if "State:\tZ" in status:
+            break
+        time.sleep(0.1)
+    alive = Path(f"/proc/{children[0]}").exists() and "State:\tZ" not in Path(
+        f"/proc/{children[0]}/status"
+    ).read_text(errors="replace")
+    if alive:
+        os.kill(children[0], signal.SIGKILL)
+    assert not alive, "the integrator outlived the server that started it"

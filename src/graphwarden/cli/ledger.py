@@ -7,7 +7,6 @@ first bad record or head); 2 bad input or an unusable store (one line on stderr)
 from __future__ import annotations
 
 import json
-import os
 import signal
 import threading
 from datetime import UTC, datetime
@@ -262,16 +261,16 @@ def integrate_command(
     interval: Annotated[
         float, typer.Option("--interval", help="Seconds between passes with --follow.")
     ] = INTERVAL_S,
-    exit_with_parent: Annotated[
-        bool, typer.Option("--exit-with-parent", hidden=True, help="Stop when the parent dies.")
-    ] = False,
+    parent_pid: Annotated[
+        int | None,
+        typer.Option("--parent-pid", hidden=True, help="Stop when this process is gone."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Hash the records written since the tree's size into the Merkle tree and sign a head:
     the integrator of a ledger whose appends only write (GRAPHWARDEN_LEDGER_INTEGRATION)."""
     if not 0.01 <= interval <= 60:
         fail(f"--interval must be between 0.01 and 60 seconds, got {interval}")
-    parent = os.getppid() if exit_with_parent else None
     with opened_store() as engine:
         try:
             signer = LedgerSigner.load_or_create(get_settings().data_dir)
@@ -280,10 +279,17 @@ def integrate_command(
         ledger = SqlDisclosureLedger(engine, signer, SystemClock(), integration="deferred")
         integrator = Integrator(ledger, interval_s=interval)
         if follow:
+            # the loop runs on a thread: a signal handler must never set an Event the same
+            # thread may be waiting on (Event.wait holds its lock for a moment: a deadlock)
             stop = threading.Event()
+            worker = threading.Thread(
+                target=integrator.run, args=(stop,), kwargs={"parent_pid": parent_pid}
+            )
             for number in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(number, lambda *_: stop.set())
-            integrator.run(stop, parent_pid=parent)
+            worker.start()
+            while worker.is_alive():
+                worker.join(0.5)
         else:
             integrator.run_once()
             ledger.publish_head()

@@ -86,7 +86,8 @@ class IntegratorProcess:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         code = "from graphwarden.cli.main import main; main()"
-        argv = [sys.executable, "-c", code, "ledger", "integrate", "--follow", "--exit-with-parent"]
+        argv = [sys.executable, "-c", code, "ledger", "integrate", "--follow"]
+        argv += ["--parent-pid", str(os.getpid())]
         return subprocess.Popen(argv, stdout=subprocess.DEVNULL)  # noqa: S603 - fixed argv
 
     def start(self) -> None:

@@ -70,8 +70,9 @@ class Integrator:
 
     def run(self, stop: threading.Event, *, parent_pid: int | None = None) -> IntegratorStats:
         """Pass every ``interval_s`` seconds until ``stop`` is set (or, with ``parent_pid``,
-        until that process is gone); then sign a last head. A failed pass is logged and
-        retried on the next one: the records are durable already, only their tree waits."""
+        until that process, the server that started it, is gone); then sign a last head. A
+        failed pass is logged and retried on the next one: the records are durable already,
+        only their tree waits."""
         while not stop.is_set():
             started = time.monotonic()
             try:
@@ -79,7 +80,7 @@ class Integrator:
             except LedgerWriteError as exc:
                 self.stats.failures += 1
                 log.warning("ledger integration failed, retrying: %s", exc)
-            if parent_pid is not None and os.getppid() != parent_pid:
+            if parent_pid is not None and not _alive(parent_pid):
                 log.warning("the server that started the integrator is gone: stopping")
                 break
             stop.wait(max(0.0, self.interval_s - (time.monotonic() - started)))
@@ -99,6 +100,24 @@ class Integrator:
         except SQLAlchemyError as exc:
             raise LedgerWriteError(f"cannot read the ledger state: {exc}") from exc
         return row is not None and int(row[0]) > int(row[1])
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (its child: not yet reparented away from it)."""
+    if os.getppid() == pid:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie still answers kill(0): read its state where /proc exists
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 __all__ = ["INTERVAL_S", "Integrator", "IntegratorStats"]
