@@ -63,13 +63,27 @@ def read_pending(cur: Any, marker: str, start: int, limit: int) -> Pending | Non
     end = int(last[1]) + int(last[2])
     cur.execute(_RECORDS.format(m=marker), (start, end))
     records = cur.fetchall()
-    if len(records) != end - start or (records and int(records[-1][0]) != end - 1):
+    if not records or len(records) != end - start or int(records[-1][0]) != end - 1:
         raise LedgerWriteError(
             f"cannot integrate records {start}..{end - 1}: {len(records)} of {end - start} "
             "are stored; run `graphwarden ledger verify`"
         )
     pending = Pending(start, end)
-    parts: dict[tuple[str, str], bytes] = {}
+    # columns transposed once, each distinct (field, rule) encoded once, every check and hash a
+    # C-level call per batch: re-reading costs the integrator little more than the hashing
+    seqs, batch_ids, subjects, fields, rules = zip(*records, strict=True)
+    keys = list(zip(fields, rules, strict=True))
+    try:
+        parts = {key: item_part(*key) for key in set(keys)}
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        raise LedgerWriteError(
+            f"cannot integrate records {start}..{end - 1}: {exc}; run `graphwarden ledger verify`"
+        ) from None
+    if seqs[0] != start:
+        raise LedgerWriteError(
+            f"cannot integrate records {start}..{end - 1}: record {start} is missing; "
+            "run `graphwarden ledger verify`"
+        )
     at = start
     for b_id, first_seq, count, at_us, request_id, app_id, version, owner in batches:
         first_seq, count = int(first_seq), int(count)
@@ -78,22 +92,15 @@ def read_pending(cur: Any, marker: str, start: int, limit: int) -> Pending | Non
                 f"cannot integrate batch {b_id}: it starts at seq {first_seq}, the log at {at}; "
                 "run `graphwarden ledger verify`"
             )
-        rows = records[first_seq - start : first_seq - start + count]
+        lo, hi = first_seq - start, first_seq - start + count
         try:
-            if any(int(r[1]) != b_id for r in rows):
+            if batch_ids[lo:hi].count(b_id) != count:
                 raise ValueError(
-                    f"a record of seq {first_seq}..{first_seq + count - 1} "
-                    f"names another batch than {b_id}"
+                    f"a record of seq {first_seq}..{first_seq + count - 1} names another batch"
                 )
-            items = []
-            for row in rows:
-                key = (row[3], row[4])
-                part = parts.get(key)
-                if part is None:
-                    part = parts[key] = item_part(*key)
-                items.append(part)
             shared = batch_part(at_us, request_id, app_id, version, owner)
-            leaves = leaf_hashes(first_seq, shared, [r[2] for r in rows], items)
+            items = map(parts.__getitem__, keys[lo:hi])
+            leaves = leaf_hashes(first_seq, shared, subjects[lo:hi], items)
         except (ValueError, TypeError, AttributeError, OverflowError, struct.error) as exc:
             raise LedgerWriteError(
                 f"cannot integrate batch {b_id}: {exc}; run `graphwarden ledger verify`"
