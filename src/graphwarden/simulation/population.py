@@ -12,7 +12,6 @@ builds them for a range of people, so a 10-million-person population needs only 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,7 @@ from graphwarden.graph.bulk import BulkGraph
 from graphwarden.graph.stats import PRESETS, preset
 from graphwarden.simulation.countries import COUNTRIES, COUNTRY_CODES, country_shares
 from graphwarden.simulation.degrees import DegreeModel, build_graph, stream
-from graphwarden.simulation.profiles import (
-    draw_profile_codes,
-    pools,
-    profile_columns,
-    sample_ages,
-)
+from graphwarden.simulation.profiles import draw_profile_codes, profile_columns, sample_ages
 from graphwarden.simulation.settings import (
     PAGE_CATEGORIES,
     draw_audiences,
@@ -257,11 +251,7 @@ def generate_population(
     age = sample_ages(layout, n)
     noisy = age.astype(np.float64) + layout.normal(0.0, 4.0, size=n)
     age = age[np.lexsort((noisy, country))]
-    with ThreadPoolExecutor(max_workers=1) as side:
-        # the name pools are built with Faker in pure Python: alongside the graph's numpy work
-        names = side.submit(pools)
-        graph, circle = build_graph(model, counts, seed)
-        names.result()
+    graph, circle = build_graph(model, counts, seed)
     codes = draw_profile_codes(country, age, stream(seed, STREAM_PROFILE), fill_all=fill_all)
     # most people of a circle live in the circle's city
     rng = stream(seed, STREAM_PROFILE, 1)
