@@ -354,13 +354,14 @@ class _Relay:
     def __init__(self, blocks: int) -> None:
         self._ready = [threading.Event() for _ in range(blocks + 1)]
         self._start = [0] * (blocks + 1)
-        self._failed = False
+        self._failed_at = blocks + 1
+        self._lock = threading.Lock()
         self._ready[0].set()
 
     def wait(self, b: int) -> int:
         self._ready[b].wait()
-        if self._failed:
-            raise RuntimeError("an earlier block of the graph failed")
+        if self._failed_at < b:
+            raise RuntimeError(f"block {self._failed_at} of the graph failed")
         return self._start[b]
 
     def hand_on(self, b: int, end: int) -> None:
@@ -368,7 +369,8 @@ class _Relay:
         self._ready[b + 1].set()
 
     def fail(self, b: int) -> None:
-        self._failed = True
+        with self._lock:
+            self._failed_at = min(self._failed_at, b)
         for ready in self._ready[b + 1 :]:
             ready.set()
 
