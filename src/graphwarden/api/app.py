@@ -37,6 +37,7 @@ log = logging.getLogger("graphwarden.api")
 
 CURSOR_KEY_FILE = "cursor-key.hex"
 
+
 def create_app(
     *,
     engine: Engine | None = None,

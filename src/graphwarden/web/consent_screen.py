@@ -94,9 +94,7 @@ def explain(version: str, permission: str) -> PermissionLine:
     """The line for ``permission`` on a ``version`` app's consent screen."""
     v1 = version == "v1.0"
     if permission.startswith("friends_"):
-        what = _FRIEND_TEXT.get(
-            permission, permission.removeprefix("friends_").replace("_", " ")
-        )
+        what = _FRIEND_TEXT.get(permission, permission.removeprefix("friends_").replace("_", " "))
         return PermissionLine(
             name=permission,
             text=f"Your FRIENDS' data: each friend's {what}. "
