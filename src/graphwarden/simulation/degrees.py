@@ -21,6 +21,7 @@ The model (all numpy, no Python loop over people or edges):
 from __future__ import annotations
 
 import math
+import mmap
 import os
 import threading
 from collections import deque
@@ -42,6 +43,8 @@ BUILD_THREADS = 2
 #: entries (by target degree) assembled per block: bounds temporary memory; fixed so the
 #: output does not depend on the machine
 _BLOCK_ENTRIES = 2_000_000
+#: memory handed back at a time once read (a multiple of the page and huge-page sizes)
+_RELEASE_STEP = 1 << 24
 
 # stream ids for the seed sequence: each random process draws from its own stream
 STREAM_DEGREE = 1
@@ -178,9 +181,9 @@ class StubMatching:
         lo, hi = int(self.country_bounds[country]), int(self.country_bounds[country + 1])
         return match_pool(self.home[lo:hi], lo, stream(self.seed, STREAM_HOME, 1, country))
 
-    def away_partners(self) -> npt.NDArray[np.int32]:
+    def away_partners(self, out: npt.NDArray[np.int32] | None = None) -> npt.NDArray[np.int32]:
         """Partners of everyone's away stubs (matched across the population), in person order."""
-        return match_pool(self.away, 0, stream(self.seed, STREAM_AWAY))
+        return match_pool(self.away, 0, stream(self.seed, STREAM_AWAY), out)
 
 
 def stub_matching(
@@ -288,7 +291,8 @@ def build_graph(
         # every pool is matched from its own stream, so what runs when does not matter; a
         # country's home stubs are matched while the one before it is assembled, so at most
         # two countries' home partners are held at once
-        away_job = pool.submit(stubs.away_partners)
+        away_list = _ReadOnce(int(away_at[-1]))
+        away_job = pool.submit(stubs.away_partners, away_list.array)
         home_job = pool.submit(stubs.home_partners, countries[0])
         away = away_job.result()
         del away_job
@@ -317,7 +321,7 @@ def build_graph(
 
         # blocks are independent and numpy releases the GIL: threads share the arrays, so
         # nothing is copied, and each block writes where the one before it ended
-        pending: deque[Future[None]] = deque()
+        pending: deque[tuple[int, Future[None]]] = deque()
         home: npt.NDArray[np.int32] | None = None
         last = blocks.size - 2
         for b in range(last + 1):
@@ -328,12 +332,15 @@ def build_graph(
                 if after is not None:
                     home_job = pool.submit(stubs.home_partners, after)
             h0, h1 = home_at[blocks[b : b + 2]] - home_at[country_bounds[c]]
-            pending.append(pool.submit(assemble, b, home[h0:h1]))
+            pending.append((b, pool.submit(assemble, b, home[h0:h1])))
             if b == last or block_country[b + 1] != c:
                 home = None  # freed once the country's last blocks are assembled
             # a bounded window of blocks in flight keeps peak memory near the final CSR
             while len(pending) > workers or (pending and b == last):
-                pending.popleft().result()
+                done, job = pending.popleft()
+                job.result()
+                # blocks finish in order: every away partner before this one's end is read
+                away_list.release_before(int(away_at[blocks[done + 1]]))
     np.cumsum(indptr, out=indptr)
     written = starts.wait(blocks.size - 1)
     try:
@@ -342,6 +349,36 @@ def build_graph(
         indices = indices[:written].copy()
     graph = BulkGraph(indptr=indptr, indices=indices)
     return _enforce_cap(graph, model.cap), circle_of
+
+
+class _ReadOnce:
+    """An ``int32`` array read once, front to back, whose read part goes back to the system.
+
+    Large arrays live in their own anonymous mapping, so the pages below the read position
+    can be released (``MADV_DONTNEED``) while the rest is still in use: the cross-country
+    partners (~16% of the CSR's size) shrink as the CSR grows. Elsewhere a plain array.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._map: mmap.mmap | None = None
+        self._released = 0
+        if size * 4 >= _RELEASE_STEP and hasattr(mmap, "MADV_DONTNEED"):
+            flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+            self._map = mmap.mmap(-1, size * 4, flags=flags)
+            if hasattr(mmap, "MADV_HUGEPAGE"):
+                self._map.madvise(mmap.MADV_HUGEPAGE)
+            self.array: npt.NDArray[np.int32] = np.frombuffer(self._map, dtype=np.int32)
+        else:
+            self.array = np.empty(size, dtype=np.int32)
+
+    def release_before(self, index: int) -> None:
+        """Hand back the pages holding entries ``[0, index)`` (whole steps only)."""
+        if self._map is None:
+            return
+        end = index * 4 // _RELEASE_STEP * _RELEASE_STEP
+        if end > self._released:
+            self._map.madvise(mmap.MADV_DONTNEED, self._released, end - self._released)
+            self._released = end
 
 
 class _Relay:

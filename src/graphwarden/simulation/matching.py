@@ -78,15 +78,23 @@ def random_order(size: int, rng: np.random.Generator) -> npt.NDArray[np.integer]
     return order
 
 
-def owners(counts: npt.NDArray[np.integer], first: int) -> npt.NDArray[np.int32]:
+def owners(
+    counts: npt.NDArray[np.integer], first: int, out: npt.NDArray[np.int32] | None = None
+) -> npt.NDArray[np.int32]:
     """``np.repeat(first + arange(len(counts)), counts)``, built without holding the GIL.
 
     Each person's run starts with the step from the previous non-empty person's id; one
     running sum turns the steps into ids. (``np.repeat`` holds the GIL: two threads building
-    pools would take turns.)
+    pools would take turns.) ``out``, if given, receives the result (``sum(counts)`` long).
     """
     ends = np.cumsum(counts, dtype=np.int64)
-    out = np.zeros(int(ends[-1]) if ends.size else 0, dtype=np.int32)
+    size = int(ends[-1]) if ends.size else 0
+    if out is None:
+        out = np.zeros(size, dtype=np.int32)
+    elif out.shape != (size,):
+        raise ValueError(f"out holds {out.size} entries, the pool {size}")
+    else:
+        out.fill(0)
     held = np.flatnonzero(counts)
     if held.size:
         out[ends[held] - counts[held]] = np.diff(held, prepend=-first)
@@ -95,19 +103,23 @@ def owners(counts: npt.NDArray[np.integer], first: int) -> npt.NDArray[np.int32]
 
 
 def match_pool(
-    counts: npt.NDArray[np.integer], first: int, rng: np.random.Generator
+    counts: npt.NDArray[np.integer],
+    first: int,
+    rng: np.random.Generator,
+    out: npt.NDArray[np.int32] | None = None,
 ) -> npt.NDArray[np.int32]:
     """Partners of a pool's stubs, in stub order (see the module docstring).
 
     ``counts[k]`` is how many stubs person ``first + k`` holds; their total must be even.
     Entry ``j`` of the result is the person whose stub was paired with stub ``j``, so person
     ``first + k``'s partners are the slice ``[sum(counts[:k]), sum(counts[:k + 1]))``.
-    Working memory beyond the result: the bijection, half its length.
+    Working memory beyond the result: the bijection, half its length. ``out``, if given,
+    receives the result.
 
     >>> match_pool(np.array([1, 1]), 5, np.random.default_rng(0)).tolist()
     [6, 5]
     """
-    stubs = owners(counts, first)
+    stubs = owners(counts, first, out)
     if stubs.size % 2:
         raise ValueError("a pool needs an even number of stubs")
     half = stubs.size // 2
