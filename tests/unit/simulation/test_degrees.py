@@ -106,3 +106,28 @@ def test_a_failing_block_fails_the_build_without_hanging(monkeypatch: pytest.Mon
     with pytest.raises(MemoryError, match="no room"):
         build_graph(DegreeModel(median=40, mean=70), np.array([4_000], dtype=np.int64), seed=1)
     assert len(calls) >= 3
+
+
+def test_read_partners_are_handed_back_and_the_graph_is_unchanged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import mmap
+
+    if not hasattr(mmap, "MADV_DONTNEED"):
+        pytest.skip("no madvise here")
+    monkeypatch.setattr(degrees, "_RELEASE_STEP", mmap.PAGESIZE)
+    partners = degrees._ReadOnce(10 * mmap.PAGESIZE)
+    partners.array[:] = 7
+    partners.release_before(3 * mmap.PAGESIZE // 4 + 5)  # three pages and a bit
+    released = 3 * mmap.PAGESIZE // 4
+    assert not partners.array[:released].any()  # handed back: reads as fresh zero pages
+    assert (partners.array[released:] == 7).all()
+
+    counts = np.array([6_000, 2_000], dtype=np.int64)
+    model = DegreeModel(median=40, mean=70)
+    monkeypatch.setattr(degrees, "_BLOCK_ENTRIES", 30_000)
+    released_graph, _ = build_graph(model, counts, seed=4)
+    monkeypatch.setattr(degrees, "_RELEASE_STEP", 1 << 40)  # never mapped apart
+    plain_graph, _ = build_graph(model, counts, seed=4)
+    assert np.array_equal(released_graph.indptr, plain_graph.indptr)
+    assert np.array_equal(released_graph.indices, plain_graph.indices)
