@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graphwarden.core.errors import InvalidInput
-from graphwarden.graph.bulk import BulkGraph, sorted_unique
+from graphwarden.graph.bulk import BulkGraph
 
 #: Pew's buckets of friend counts: (label, low, high) inclusive
 DEGREE_BUCKETS: tuple[tuple[str, int, int], ...] = (
@@ -120,17 +120,21 @@ def local_clustering(graph: BulkGraph, people: npt.ArrayLike) -> npt.NDArray[np.
 
 
 def giant_component_share(graph: BulkGraph, *, chunk: int = 4_000_000) -> float:
-    """Share of people in the component of the best-connected person (a frontier BFS)."""
+    """Share of people in the component of the best-connected person (a frontier BFS).
+
+    Each level marks the friends of the frontier in a boolean array (no sort of the
+    reached ids), ``chunk`` neighbour entries at a time.
+    """
     n = graph.n
     if n == 0:
         return 0.0
     deg = graph.degree
     seen = np.zeros(n, dtype=bool)
+    reached = np.zeros(n, dtype=bool)
     start = int(np.argmax(deg))
     seen[start] = True
     frontier = np.array([start], dtype=np.int64)
     while frontier.size:
-        found: list[npt.NDArray[np.int64]] = []
         lens = deg[frontier]
         csum = np.cumsum(lens)
         begin = 0
@@ -143,12 +147,12 @@ def giant_component_share(graph: BulkGraph, *, chunk: int = 4_000_000) -> float:
             total = int(flen.sum())
             offs = np.cumsum(flen) - flen
             idx = np.repeat(graph.indptr[f] - offs, flen) + np.arange(total)
-            nb = sorted_unique(graph.indices[idx].astype(np.int64))
-            new = nb[~seen[nb]]
-            seen[new] = True
-            found.append(new.astype(np.int64))
+            reached[graph.indices[idx]] = True
             begin = stop
-        frontier = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+        reached &= ~seen
+        frontier = np.flatnonzero(reached)
+        seen[frontier] = True
+        reached[frontier] = False
     return float(seen.sum() / n)
 
 
