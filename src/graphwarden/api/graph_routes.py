@@ -19,7 +19,7 @@ from graphwarden.api.access import Caller, pick_token
 from graphwarden.api.errors import invalid_parameter, unknown_path
 from graphwarden.api.fields import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
 from graphwarden.api.middleware import request_id_of
-from graphwarden.api.ratelimit_middleware import enforce_rate_limit
+from graphwarden.api.ratelimit_middleware import charged, enforce_rate_limit
 from graphwarden.api.reader import GraphReader, LinkBuilder, PageRequest
 from graphwarden.core.types import API_VERSIONS, ApiVersion
 
@@ -89,7 +89,9 @@ def read_permissions(
     authorization: Authorization = None,
 ) -> JSONResponse:
     caller = _caller(request, version, access_token, authorization)
-    return JSONResponse(_reader(request).permissions(caller, target))
+    with charged(request):
+        body = _reader(request).permissions(caller, target)
+    return JSONResponse(body)
 
 
 @router.delete("/{version}/{target}/permissions", summary="Remove the app (revoke everything)")
@@ -101,7 +103,9 @@ def remove_app(
     authorization: Authorization = None,
 ) -> JSONResponse:
     caller = _caller(request, version, access_token, authorization)
-    return JSONResponse(_reader(request).revoke(caller, target, None))
+    with charged(request):
+        body = _reader(request).revoke(caller, target, None)
+    return JSONResponse(body)
 
 
 @router.delete("/{version}/{target}/permissions/{permission}", summary="Revoke one permission")
@@ -114,7 +118,9 @@ def revoke_permission(
     authorization: Authorization = None,
 ) -> JSONResponse:
     caller = _caller(request, version, access_token, authorization)
-    return JSONResponse(_reader(request).revoke(caller, target, permission))
+    with charged(request):
+        body = _reader(request).revoke(caller, target, permission)
+    return JSONResponse(body)
 
 
 @router.get("/{version}/{target}/{edge}", summary="An edge of a person: friends or likes")
@@ -135,7 +141,8 @@ def read_edge(
         raise unknown_path(request.url.path)
     page = PageRequest(limit=_limit(limit), after=after, before=before)
     caller = _caller(request, version, access_token, authorization)
-    body = _reader(request).edge(caller, target, edge, fields, page, _links(request))
+    with charged(request):
+        body = _reader(request).edge(caller, target, edge, fields, page, _links(request))
     return JSONResponse(body)
 
 
@@ -149,7 +156,9 @@ def read_node(
     authorization: Authorization = None,
 ) -> JSONResponse:
     caller = _caller(request, version, access_token, authorization)
-    return JSONResponse(_reader(request).node(caller, target, fields, _links(request)))
+    with charged(request):
+        body = _reader(request).node(caller, target, fields, _links(request))
+    return JSONResponse(body)
 
 
 __all__ = ["router"]

@@ -12,12 +12,17 @@ and in the Graph API, right after the access token resolved and before any work:
 
 :func:`enforce_rate_limit` raises ``RateLimited`` (``api.errors.from_domain`` turns it into
 Graph API error 4 or 17, HTTP 429) or records the usage; :class:`AppUsageMiddleware` then adds
-the ``X-App-Usage`` header to the response. With ``GRAPHWARDEN_REDIS_URL`` set every worker
+the ``X-App-Usage`` header to the response. The work a counted call does is then wrapped in
+:func:`charged`, which charges its wall-clock and CPU time to the app (``total_time`` and
+``total_cputime`` of the next calls' headers). With ``GRAPHWARDEN_REDIS_URL`` set every worker
 counts in the same Redis, so the budget is shared.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from fastapi import FastAPI, Request
@@ -36,6 +41,7 @@ from graphwarden.core.config import Settings
 
 APP_USAGE_HEADER = "X-App-Usage"
 _STATE_KEY = "app_usage"
+_CHARGE_KEY = "app_usage_charge"
 
 
 class AppUsageMiddleware:
@@ -100,12 +106,35 @@ def enforce_rate_limit(
         active_users = state.active_users.count(app_id, when)
     report = limiter.hit(app_id, token_id, active_users)
     setattr(request.state, _STATE_KEY, report)
+    setattr(request.state, _CHARGE_KEY, (app_id, active_users))
     return report
+
+
+@contextmanager
+def charged(request: Request) -> Iterator[None]:
+    """Charge the block's wall-clock time and this thread's CPU time to the app whose call
+    :func:`enforce_rate_limit` counted (nothing when it counted none). Charged whether the
+    block answers or raises: an error costs the platform too."""
+    wall0, cpu0 = time.perf_counter(), time.thread_time()
+    try:
+        yield
+    finally:
+        charge = getattr(request.state, _CHARGE_KEY, None)
+        limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+        if charge is not None and limiter is not None:
+            app_id, active_users = charge
+            limiter.charge_time(
+                app_id,
+                active_users,
+                wall_s=time.perf_counter() - wall0,
+                cpu_s=time.thread_time() - cpu0,
+            )
 
 
 __all__ = [
     "APP_USAGE_HEADER",
     "AppUsageMiddleware",
+    "charged",
     "enforce_rate_limit",
     "install_rate_limits",
 ]

@@ -3,6 +3,7 @@ permissions, and ledger completeness (what is recorded for a request is what it 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -237,3 +238,18 @@ def test_the_policy_gate_stops_suspended_apps_and_owners_who_left_before_any_rea
     assert r.status_code == 400
     assert r.json()["error"]["code"] == 190
     assert disclosure_count(engine) == 0
+
+
+def test_app_usage_reports_the_time_served_calls_took(world: tuple[World, AsgiClient]) -> None:
+    """X-App-Usage counts calls at once, and the wall-clock and CPU time each served call took
+    in the headers of the calls after it (a percentage of the app's hourly allowance)."""
+    w, client = world
+    params = {"access_token": w.v1_token, "fields": "id,name,birthday", "limit": "50"}
+    first = json.loads(client.get("/v1.0/me/friends", params=params).headers["X-App-Usage"])
+    assert first["call_count"] >= 1
+    assert first["total_time"] == first["total_cputime"] == 0  # nothing charged yet
+    later = json.loads(client.get("/v1.0/me/friends", params=params).headers["X-App-Usage"])
+    assert later["total_time"] >= 1
+    assert later["total_cputime"] >= 1
+    # a refused call (bad token) is neither counted nor charged
+    assert client.get("/v1.0/me", params={"access_token": "nope"}).status_code == 400
