@@ -50,7 +50,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from graphwarden.consent.accounts import AccountService
 from graphwarden.consent.interfaces import AppInfo, ConsentService
 from graphwarden.consent.oauth_store import OAuthStore, StoredCode, StoredRefresh, new_secret_token
+from graphwarden.consent.ratelimit import storage_for
 from graphwarden.consent.rfc7636 import S256, RequiredS256Challenge
+from graphwarden.consent.signin import SignInThrottle
 from graphwarden.core.clock import Clock, SystemClock
 from graphwarden.core.db import session_factory
 from graphwarden.core.errors import ConfigError
@@ -507,6 +509,8 @@ class OAuthComponents:
     consent: ConsentService
     engine: Engine
     issuer: str
+    #: failed sign-ins per account and per client address (memory unless built with Redis)
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
 
 
 def build_oauth(
@@ -516,6 +520,7 @@ def build_oauth(
     issuer: str,
     clock: Clock | None = None,
     demo_login: bool = False,
+    redis_url: str | None = None,
 ) -> OAuthComponents:
     """Build the authorization server and account service over one engine.
 
@@ -530,6 +535,7 @@ def build_oauth(
         consent=consent,
         engine=engine,
         issuer=issuer.rstrip("/"),
+        throttle=SignInThrottle(storage_for(redis_url)),
     )
 
 
@@ -556,6 +562,7 @@ def oauth_components(state: Any) -> OAuthComponents:
         issuer=settings.issuer,
         clock=getattr(state, "clock", None),
         demo_login=os.environ.get("GRAPHWARDEN_DEMO_LOGIN", "") == "1",
+        redis_url=settings.redis_url,
     )
     state.oauth = components
     return components

@@ -28,7 +28,7 @@ from graphwarden.consent.oauth import (
 )
 from graphwarden.consent.oauth_store import new_family
 from graphwarden.consent.removal import remove_app as remove_app_everywhere
-from graphwarden.core.errors import AuthError, GraphwardenError, PermissionDenied
+from graphwarden.core.errors import AuthError, GraphwardenError, PermissionDenied, RateLimited
 from graphwarden.core.types import AppId, PersonId
 from graphwarden.web.consent_screen import (
     NotAllowedToAuthorizeError,
@@ -124,15 +124,21 @@ async def login(request: Request) -> Response:
     form = await _checked_form(request)
     if isinstance(form, Response):
         return form
+    identifier = _str(form.get("identifier")) or ""
+    demo = components.accounts.demo_login
+    throttled = _throttled(request, components, identifier, admin=False)
+    if throttled is not None:
+        return throttled
     try:
         person = await run_in_threadpool(
             components.accounts.authenticate_person,
-            _str(form.get("identifier")) or "",
+            identifier,
             _str(form.get("password")) or "",
         )
     except AuthError as exc:
-        demo = components.accounts.demo_login
+        components.throttle.failed(identifier, _address(request))
         return page(request, "login.html", 401, admin=False, error=str(exc), demo=demo)
+    components.throttle.succeeded(identifier)
     target = _safe_next(unstash(request, _NEXT))
     sign_in_person(request, person)
     return RedirectResponse(target, status_code=303)
@@ -149,17 +155,40 @@ async def admin_login(request: Request) -> Response:
     form = await _checked_form(request)
     if isinstance(form, Response):
         return form
+    identifier = _str(form.get("identifier")) or ""
+    throttled = _throttled(request, components, "admin:" + identifier, admin=True)
+    if throttled is not None:
+        return throttled
     try:
         admin = await run_in_threadpool(
             components.accounts.authenticate_admin,
-            _str(form.get("identifier")) or "",
+            identifier,
             _str(form.get("password")) or "",
         )
     except AuthError as exc:
+        components.throttle.failed("admin:" + identifier, _address(request))
         return page(request, "login.html", 401, admin=True, error=str(exc), demo=False)
+    components.throttle.succeeded("admin:" + identifier)
     target = _safe_next(unstash(request, _NEXT))
     sign_in_admin(request, admin.id, admin.username)
     return RedirectResponse(target if target != "/" else "/admin", status_code=303)
+
+
+def _address(request: Request) -> str | None:
+    """The client's address as the socket saw it (proxy headers are not trusted)."""
+    return request.client.host if request.client is not None else None
+
+
+def _throttled(
+    request: Request, components: OAuthComponents, identifier: str, *, admin: bool
+) -> Response | None:
+    """The sign-in page with HTTP 429 when too many attempts failed; None to go on."""
+    try:
+        components.throttle.check(identifier, _address(request))
+    except RateLimited as exc:
+        demo = components.accounts.demo_login and not admin
+        return page(request, "login.html", 429, admin=admin, error=str(exc), demo=demo)
+    return None
 
 
 @router.post("/logout")

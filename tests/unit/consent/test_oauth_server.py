@@ -569,3 +569,25 @@ def test_access_tokens_are_stored_only_as_hashes(h: Harness) -> None:
     for secret in (tokens["access_token"], tokens["refresh_token"], code):
         assert secret not in dump
     _unused = (AccessToken, RefreshToken, update)
+
+
+def test_failed_sign_ins_are_throttled_before_the_password_is_checked(h: Harness) -> None:
+    def attempt(identifier: str, password: str) -> int:
+        page = h.client.get("/login")
+        r = h.client.post(
+            "/login",
+            data={"csrf_token": csrf_of(page.text), "identifier": identifier, "password": password},
+        )
+        return r.status_code
+
+    throttle = h.client.app.state.oauth.throttle  # type: ignore[attr-defined]
+    limit = throttle.limits.identifier_failures
+    for _ in range(limit):
+        assert attempt(str(h.person), "wrong-password!") == 401
+    # the account is throttled: even the right password is not checked now
+    assert attempt(str(h.person), PASSWORD) == 429
+    assert attempt(f" {h.person} ", PASSWORD) == 429  # spelled differently, same account
+    # another account from the same address still signs in (its own budget)
+    other = _person(h.engine, "Grace Hopper")
+    h.client.app.state.oauth.accounts.set_password(other, PASSWORD)  # type: ignore[attr-defined]
+    assert attempt(str(other), PASSWORD) == 303
