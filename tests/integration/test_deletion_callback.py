@@ -99,14 +99,14 @@ def test_receiver_fails_twice_then_confirms(
     schedule_deletion(engine, app, ann, "a1b2c3")
     now = datetime.now(UTC)
 
-    [first] = deliver_due(engine, now, master_key=master)
+    [first] = deliver_due(engine, now, master_key=master, allow_internal=True)
     assert (first.outcome, first.attempts, first.last_status) == ("pending", 1, 503)
-    assert deliver_due(engine, now, master_key=master) == []  # backing off
+    assert deliver_due(engine, now, master_key=master, allow_internal=True) == []  # backing off
     now += backoff(1)
-    [second] = deliver_due(engine, now, master_key=master)
+    [second] = deliver_due(engine, now, master_key=master, allow_internal=True)
     assert (second.outcome, second.attempts, second.last_status) == ("pending", 2, 503)
     now += backoff(2)
-    [third] = deliver_due(engine, now, master_key=master)
+    [third] = deliver_due(engine, now, master_key=master, allow_internal=True)
     assert (third.outcome, third.attempts, third.last_status) == ("delivered", 3, 200)
     assert third.confirmation_code == "del-a1b2c3"
     assert third.status_url == "https://quiz.example/deletion?id=del-a1b2c3"
@@ -128,6 +128,23 @@ def test_receiver_rejects_a_request_signed_with_a_rotated_key(
     receiver.key = signing_key_bytes(issue_signing_key(sqlite_engine, app, master, by="Dev D"))
     issue_signing_key(sqlite_engine, app, master, by="Dev D")  # the app kept the old one
     schedule_deletion(sqlite_engine, app, ann, "a1b2c3")
-    [status] = deliver_due(sqlite_engine, datetime.now(UTC), master_key=master)
+    [status] = deliver_due(sqlite_engine, datetime.now(UTC), master_key=master, allow_internal=True)
     assert (status.outcome, status.last_status) == ("pending", 400)
     assert receiver.rejected == ["signed_request signature does not match"]
+
+
+def test_a_callback_inside_the_network_is_never_posted_to(
+    sqlite_engine: Engine, receiver: Receiver, tmp_path: Path
+) -> None:
+    """Without GRAPHWARDEN_ALLOW_INTERNAL_CALLBACKS a loopback receiver gets nothing: the
+    attempt fails naming the address, and is retried like any failed callback."""
+    app, ann = setup_app(sqlite_engine, receiver.url)
+    master = load_master_key(tmp_path)
+    receiver.key = signing_key_bytes(issue_signing_key(sqlite_engine, app, master, by="Dev D"))
+    schedule_deletion(sqlite_engine, app, ann, "a1b2c3")
+    [status] = deliver_due(sqlite_engine, datetime.now(UTC), master_key=master)
+    assert (status.outcome, status.last_status) == ("pending", None)
+    assert status.last_error is not None
+    assert "inside the platform's network" in status.last_error
+    assert receiver.received == []
+    assert receiver.rejected == []

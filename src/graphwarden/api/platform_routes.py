@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -38,7 +39,13 @@ async def _deliver_forever(app: FastAPI) -> None:
     while True:
         try:
             done = await run_in_threadpool(
-                deliver_due, state.engine, state.clock.now(), master_key=master
+                functools.partial(
+                    deliver_due,
+                    master_key=master,
+                    allow_internal=state.settings.allow_internal_callbacks,
+                ),
+                state.engine,
+                state.clock.now(),
             )
             if done:
                 log.info("deletion callbacks attempted: %d", len(done))

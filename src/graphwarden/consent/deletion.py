@@ -32,6 +32,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from graphwarden.consent import egress
 from graphwarden.consent.admin_log import record_action
 from graphwarden.consent.interfaces import ConsentService
 from graphwarden.consent.models import App
@@ -249,13 +250,18 @@ def _answer(response: httpx.Response) -> tuple[str | None, str | None]:
     return (str(code)[:200] if code is not None else None, str(url)[:500] if url else None)
 
 
-def _post(http: httpx.Client, due: _Due, key: bytes | None, now: datetime) -> dict[str, object]:
+def _post(
+    http: httpx.Client, due: _Due, key: bytes | None, now: datetime, allow_internal: bool
+) -> dict[str, object]:
     """One attempt; the columns to record about it (outcome decided by the caller)."""
     if key is None:
         return {
             "last_status": None,
             "last_error": "the app has no deletion signing key: rotate it in the developer portal",
         }
+    refused = None if allow_internal else egress.refusal(due.callback_url)
+    if refused is not None:
+        return {"last_status": None, "last_error": refused[:500]}
     try:
         response = http.post(
             due.callback_url, data={"signed_request": deletion_request(due.user_id, now, key)}
@@ -282,8 +288,13 @@ def deliver_due(
     limit: int = 50,
     client: httpx.Client | None = None,
     max_attempts: int = MAX_ATTEMPTS,
+    allow_internal: bool = False,
 ) -> list[DeliveryStatus]:
     """Post every deletion callback due at ``now`` (up to ``limit``); return what happened.
+
+    A callback whose host resolves to an internal address is not posted to
+    (:func:`graphwarden.consent.egress.refusal`) unless ``allow_internal`` (development
+    against a local receiver); the attempt fails saying so, and is retried like any other.
 
     A 2xx answer marks the delivery ``delivered``; otherwise it is retried after
     :func:`backoff` until ``max_attempts``, then marked ``failed``. An app with no signing key
@@ -310,7 +321,7 @@ def deliver_due(
                 if not _claim(session, item, now):
                     continue  # another worker took it
                 key = _signing_key(session, item.app_id, master_key)
-            values = _post(http, item, key, now)
+            values = _post(http, item, key, now, allow_internal)
             attempt = item.attempts + 1
             status = values["last_status"]
             if isinstance(status, int) and 200 <= status < 300:

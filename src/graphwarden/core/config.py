@@ -8,6 +8,8 @@
 ``GRAPHWARDEN_LEDGER_INTEGRATION`` ``inline`` (appends build the Merkle tree; the default) or
                               ``deferred`` (appends only write; an integrator process builds
                               and signs; what ``graphwarden serve`` runs)
+``GRAPHWARDEN_ALLOW_INTERNAL_CALLBACKS`` ``1`` posts deletion callbacks to internal addresses
+                              too (development against a local receiver); off by default
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class Settings:
     issuer: str
     #: "inline" or "deferred": see :class:`graphwarden.ledger.service.SqlDisclosureLedger`
     ledger_integration: str = "inline"
+    #: post deletion callbacks to internal addresses too (development only)
+    allow_internal_callbacks: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -57,6 +61,7 @@ class Settings:
             redis_url=redis_url,
             issuer=issuer,
             ledger_integration=integration,
+            allow_internal_callbacks=env.get("GRAPHWARDEN_ALLOW_INTERNAL_CALLBACKS", "") == "1",
         )
 
 
