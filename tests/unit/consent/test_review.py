@@ -198,9 +198,7 @@ def test_the_policy_tables_plug_in(engine: Engine) -> None:
     """The predicate the OAuth screen passes is the policy table's own."""
     app, ann = add_app(engine), add_person(engine)
     info = app_info(engine, app)
-    grantable, withheld = grantable_permissions(
-        engine, info, ann, needs_review=tables.needs_review
-    )
+    grantable, withheld = grantable_permissions(engine, info, ann, needs_review=tables.needs_review)
     assert "public_profile" in grantable
     assert "user_likes" in withheld  # 2018: likes need review
 
@@ -234,9 +232,7 @@ def test_nothing_unreviewed_reaches_a_person_without_a_role(
         approved_permissions=frozenset(approved),
     )
     person = tester if holds_role else stranger
-    grantable, withheld = grantable_permissions(
-        engine, info, person, needs_review=needs_review
-    )
+    grantable, withheld = grantable_permissions(engine, info, person, needs_review=needs_review)
     assert grantable | withheld == frozenset(requested)
     assert not grantable & withheld
     if holds_role:
