@@ -91,11 +91,11 @@ def demo_command(
     typer.echo(f"report: {out / 'report.html'}")
     if not serve:
         return
-    import uvicorn
+    from graphwarden.cli.serve import run_server
 
     os.environ.setdefault("GRAPHWARDEN_DEMO_LOGIN", "1")  # synthetic people sign in as demo-<id>
     typer.echo(f"serving on http://127.0.0.1:{port} (sign in as <id> / demo-<id>)")
-    uvicorn.run("graphwarden.server:app_from_env", factory=True, host="127.0.0.1", port=port)
+    run_server(host="127.0.0.1", port=port)
 
 
 __all__ = ["demo_command", "sqlite_file"]

@@ -50,6 +50,12 @@ def serve_command(
     finally:
         engine.dispose()
 
+    run_server(host=host, port=port, workers=workers, log_level=log_level)
+
+
+def run_server(*, host: str, port: int, workers: int = 1, log_level: str = "info") -> None:
+    """uvicorn on the platform's factory, with the ledger's integrator beside it (unless
+    ``GRAPHWARDEN_LEDGER_INTEGRATION=inline``); returns when the server stops."""
     os.environ.setdefault("GRAPHWARDEN_LEDGER_INTEGRATION", "deferred")
     get_settings.cache_clear()  # the workers (and this process) read the choice above
     integrator = None
@@ -114,4 +120,4 @@ class IntegratorProcess:
             proc.wait()
 
 
-__all__ = ["APP_FACTORY", "IntegratorProcess", "serve_command"]
+__all__ = ["APP_FACTORY", "IntegratorProcess", "run_server", "serve_command"]
