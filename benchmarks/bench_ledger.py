@@ -78,12 +78,11 @@ def _batches(count: int, seed: int) -> list[DisclosureBatch]:
     return pages
 
 
-def _append(url: str, records: int, synchronous: str = "FULL") -> dict[str, Any]:
-    engine = create_store_engine(url)
-    clock = ManualClock()
-    ledger = SqlDisclosureLedger(engine, _signer(), clock, sqlite_synchronous=synchronous)  # type: ignore[arg-type]
+def _timed_appends(
+    ledger: SqlDisclosureLedger, clock: ManualClock, n_batches: int
+) -> tuple[list[float], float, float]:
+    """Append ``n_batches`` pages; their sorted latencies, the wall and the CPU seconds."""
     pages = _batches(16, seed=1)
-    n_batches = records // BATCH
     latencies = []
     started = time.perf_counter()
     cpu_started = time.process_time()
@@ -95,8 +94,17 @@ def _append(url: str, records: int, synchronous: str = "FULL") -> dict[str, Any]
             clock.advance(seconds=1)  # heads every second of activity, as in serving
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
-    engine.dispose()
     latencies.sort()
+    return latencies, elapsed, cpu
+
+
+def _append(url: str, records: int, synchronous: str = "FULL") -> dict[str, Any]:
+    engine = create_store_engine(url)
+    clock = ManualClock()
+    ledger = SqlDisclosureLedger(engine, _signer(), clock, sqlite_synchronous=synchronous)  # type: ignore[arg-type]
+    n_batches = records // BATCH
+    latencies, elapsed, cpu = _timed_appends(ledger, clock, n_batches)
+    engine.dispose()
     return {
         "records": n_batches * BATCH,
         "batch_size": BATCH,
@@ -116,17 +124,8 @@ def _deferred(url: str, records: int) -> dict[str, Any]:
     engine = create_store_engine(url)
     clock = ManualClock()
     writer = SqlDisclosureLedger(engine, None, clock, integration="deferred")
-    pages = _batches(16, seed=1)
     n_batches = records // BATCH
-    latencies = []
-    started = time.perf_counter()
-    cpu_started = time.process_time()
-    for i in range(n_batches):
-        t = time.perf_counter()
-        writer.append(pages[i % len(pages)])
-        latencies.append(time.perf_counter() - t)
-    elapsed = time.perf_counter() - started
-    cpu = time.process_time() - cpu_started
+    latencies, elapsed, cpu = _timed_appends(writer, clock, n_batches)
     integrator = SqlDisclosureLedger(engine, _signer(), clock, integration="deferred")
     passes = 0
     i_started = time.perf_counter()
@@ -138,7 +137,6 @@ def _deferred(url: str, records: int) -> dict[str, Any]:
     i_elapsed = time.perf_counter() - i_started
     i_cpu = time.process_time() - i_cpu_started
     engine.dispose()
-    latencies.sort()
     total = n_batches * BATCH
     return {
         "records": total,
