@@ -52,7 +52,12 @@ def _signer(request: Request) -> LedgerSigner:
     signer = getattr(ledger, "signer", None)
     if isinstance(signer, LedgerSigner):
         return signer
-    return LedgerSigner.load_or_create(request.app.state.settings.data_dir)
+    # a deferred ledger's workers do not sign: the key the integrator signs with, read once
+    loaded = getattr(request.app.state, "ledger_key", None)
+    if not isinstance(loaded, LedgerSigner):
+        loaded = LedgerSigner.load_or_create(request.app.state.settings.data_dir)
+        request.app.state.ledger_key = loaded
+    return loaded
 
 
 def _number(name: str, value: str | None, *, required: bool = True) -> int | None:
