@@ -17,7 +17,8 @@ from graphwarden.core.config import Settings
 from graphwarden.core.db import create_store_engine
 from graphwarden.ledger.merkle import verify_consistency, verify_inclusion
 from graphwarden.ledger.records import Disclosure
-from graphwarden.ledger.signing import SignedTreeHead, load_public_key, verify_head
+from graphwarden.ledger.service import SqlDisclosureLedger
+from graphwarden.ledger.signing import LedgerSigner, SignedTreeHead, load_public_key, verify_head
 
 
 class Client:
@@ -129,3 +130,34 @@ def test_the_running_server_signs_the_newest_records_on_its_own(
     engine.dispose()
     assert head is not None
     assert head.tree_size == size
+
+
+def test_a_deferred_worker_serves_the_integrators_key_and_heads(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """An API worker of a deferred ledger holds no signer; it serves the key the integrator
+    signs with, and the heads the integrator signed verify with it."""
+    settings = Settings.from_env(
+        {
+            "GRAPHWARDEN_DATABASE_URL": sqlite_url,
+            "GRAPHWARDEN_DATA_DIR": str(tmp_path),
+            "GRAPHWARDEN_LEDGER_INTEGRATION": "deferred",
+        }
+    )
+    engine = create_store_engine(sqlite_url)
+    clock = ManualClock()
+    app = create_app(engine=engine, settings=settings, clock=clock)
+    assert app.state.ledger.signer is None
+    app.state.ledger.append(make_batch(300, at=clock.now()))
+    integrator = SqlDisclosureLedger(
+        engine, LedgerSigner.load_or_create(tmp_path), clock, integration="deferred"
+    )
+    integrator.publish_head()
+    client = Client(app)
+    key = load_public_key(
+        client.get("/.well-known/graphwarden-ledger-key").json()["public_key_pem"]
+    )
+    head = SignedTreeHead.from_json(client.get("/ledger/tree-head").json())
+    verify_head(head, key)
+    assert head.tree_size == 300
+    engine.dispose()
