@@ -53,8 +53,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from graphwarden.core.clock import Clock
 from graphwarden.core.errors import LedgerWriteError
-from graphwarden.core.types import API_VERSIONS
-from graphwarden.ledger.interfaces import AppendReceipt, DisclosureBatch, DisclosureColumns
+from graphwarden.ledger.interfaces import AppendReceipt, DisclosureBatch
 from graphwarden.ledger.merkle import MerkleFrontier
 from graphwarden.ledger.models import SUBTREE_LEVEL
 from graphwarden.ledger.pending import Pending, read_pending
@@ -66,6 +65,20 @@ from graphwarden.ledger.records import (
     to_micros,
 )
 from graphwarden.ledger.signing import LedgerSigner, SignedTreeHead
+from graphwarden.ledger.writing import (
+    COPY_RECORDS,
+    COPY_TYPES,
+    LOCK_POSTGRES,
+    SQLITE_SYNC_LEVELS,
+    STATEMENTS,
+    WriteState,
+    check_subjects,
+    columns_of,
+    driver_errors,
+    insert_records_sql,
+    validate_batch,
+    write_error,
+)
 
 HEAD_INTERVAL_S = 1.0
 HEAD_EVERY = 10_000
@@ -76,68 +89,6 @@ ROWS_PER_INSERT = 500
 INTEGRATE_LIMIT = 100_000
 Synchronous = Literal["FULL", "NORMAL"]
 Integration = Literal["inline", "deferred"]
-
-# statements in qmark style; PostgreSQL (psycopg, format style) gets "?" replaced by "%s"
-_LOCK_SQLITE = (
-    "SELECT next_seq, next_batch_id, tree_size, frontier, last_head_size, last_head_at_us "
-    "FROM ledger_state WHERE id = 1"
-)
-_LOCK_POSTGRES = _LOCK_SQLITE + " FOR UPDATE"
-_INSERT_BATCH = (
-    "INSERT INTO disclosure_batches (id, request_id, at_us, app_id, api_version, owner_id, "
-    "first_seq, count, leaf_hashes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_RECORD_COLUMNS = "seq, batch_id, subject_id, field, rule_id"
-_COPY_RECORDS = f"COPY disclosures ({_RECORD_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-_COPY_TYPES = ["int8", "int8", "int8", "text", "text"]
-_INSERT_SUBTREES = 'INSERT INTO ledger_subtrees ("index", hash) VALUES (?, ?)'
-_INSERT_HEADS = (
-    "INSERT INTO signed_tree_heads (tree_size, root_hash, timestamp_us, signature, key_id) "
-    "VALUES (?, ?, ?, ?, ?)"
-)
-_SAVE_STATE = (
-    "UPDATE ledger_state SET next_seq = ?, next_batch_id = ?, tree_size = ?, frontier = ?, "
-    "last_head_size = ?, last_head_at_us = ? WHERE id = 1"
-)
-_SAVE_WRITTEN = "UPDATE ledger_state SET next_seq = ?, next_batch_id = ? WHERE id = 1"
-_SET_LEAVES = "UPDATE disclosure_batches SET leaf_hashes = ? WHERE id = ?"
-_STATEMENTS = {
-    "lock": _LOCK_SQLITE,
-    "batch": _INSERT_BATCH,
-    "subtrees": _INSERT_SUBTREES,
-    "heads": _INSERT_HEADS,
-    "state": _SAVE_STATE,
-    "written": _SAVE_WRITTEN,
-    "leaves": _SET_LEAVES,
-}
-_SQLITE_SYNC_LEVELS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
-
-
-def _insert_records_sql(rows: int) -> str:
-    """``INSERT INTO disclosures … VALUES (…), (…), …`` for ``rows`` rows (SQLite)."""
-    values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
-    return f"INSERT INTO disclosures ({_RECORD_COLUMNS}) VALUES {values}"  # noqa: S608
-
-
-class _State:
-    """The state row: records written (``next_seq``), the tree over the integrated ones
-    (``frontier``, of ``frontier.size`` records) and the newest head."""
-
-    __slots__ = ("frontier", "last_head_at_us", "last_head_size", "next_batch_id", "next_seq")
-
-    def __init__(
-        self,
-        next_seq: int,
-        frontier: MerkleFrontier,
-        next_batch_id: int,
-        head_size: int,
-        head_at: int,
-    ) -> None:
-        self.next_seq = next_seq
-        self.frontier = frontier
-        self.next_batch_id = next_batch_id
-        self.last_head_size = head_size
-        self.last_head_at_us = head_at
 
 
 class SqlDisclosureLedger:
@@ -182,30 +133,30 @@ class SqlDisclosureLedger:
         self._sqlite = engine.dialect.name == "sqlite"
         self._marker = "?" if self._sqlite else "%s"
         self._synchronous = sqlite_synchronous
-        self._sql = dict(_STATEMENTS)
+        self._sql = dict(STATEMENTS)
         if not self._sqlite:
-            self._sql = {k: v.replace("?", "%s") for k, v in _STATEMENTS.items()}
-            self._sql["lock"] = _LOCK_POSTGRES
+            self._sql = {k: v.replace("?", "%s") for k, v in STATEMENTS.items()}
+            self._sql["lock"] = LOCK_POSTGRES
         self._encoder = LeafEncoder()
         self._insert_sql: dict[int, str] = {}
-        self._driver_errors = _driver_errors(engine)
+        self.driver_errors = driver_errors(engine)
 
     # -- writing -------------------------------------------------------------------------
 
     def append(self, batch: DisclosureBatch) -> AppendReceipt:
         """Make ``batch`` durable, or raise ``LedgerWriteError`` having written nothing."""
-        at_us = _validate(batch)
+        at_us = validate_batch(batch)
         if not batch.items:
             with self._transaction("disclosure records") as cur:
                 state = self._lock(cur)
             return AppendReceipt(first_seq=state.next_seq, count=0, tree_size=state.frontier.size)
-        subjects, fields, rules = _columns(batch.items)
+        subjects, fields, rules = columns_of(batch.items)
         parts = self._item_parts(fields, rules)
         shared = batch_part(
             at_us, batch.request_id, batch.app_id, batch.api_version, batch.owner_id
         )
         if self.integration == "deferred":
-            _check_subjects(subjects)
+            check_subjects(subjects)
         with self._transaction("disclosure records") as cur:
             state = self._lock(cur)
             first_seq = state.next_seq
@@ -252,8 +203,8 @@ class SqlDisclosureLedger:
                     pending = read_pending(cur, self._marker, int(row[0]), limit)
                 finally:
                     cur.close()
-        except (SQLAlchemyError, OSError, *self._driver_errors) as exc:
-            raise _write_error("tree integration", exc) from exc
+        except (SQLAlchemyError, OSError, *self.driver_errors) as exc:
+            raise write_error("tree integration", exc) from exc
         if pending is None:
             return 0
         with self._transaction("tree integration") as cur:
@@ -289,8 +240,8 @@ class SqlDisclosureLedger:
         failure becomes ``LedgerWriteError`` with nothing written."""
         try:
             conn = self.engine.raw_connection()
-        except (SQLAlchemyError, OSError, *self._driver_errors) as exc:
-            raise _write_error(what, exc) from exc
+        except (SQLAlchemyError, OSError, *self.driver_errors) as exc:
+            raise write_error(what, exc) from exc
         restore: str | None = None
         try:
             cur = conn.cursor()
@@ -304,35 +255,35 @@ class SqlDisclosureLedger:
         except BaseException as exc:
             try:
                 conn.rollback()
-            except (SQLAlchemyError, OSError, *self._driver_errors):
+            except (SQLAlchemyError, OSError, *self.driver_errors):
                 conn.invalidate()  # a connection that cannot roll back is not reused
-            if isinstance(exc, (SQLAlchemyError, OSError, *self._driver_errors)):
-                raise _write_error(what, exc) from exc
+            if isinstance(exc, (SQLAlchemyError, OSError, *self.driver_errors)):
+                raise write_error(what, exc) from exc
             raise
         finally:
             if restore is not None:
                 try:
                     conn.cursor().execute(f"PRAGMA synchronous={restore}")
-                except (SQLAlchemyError, OSError, *self._driver_errors):
+                except (SQLAlchemyError, OSError, *self.driver_errors):
                     conn.invalidate()  # never hand other writers a connection left on FULL
             conn.close()
 
     def _set_synchronous(self, cur: Any) -> str | None:
         """Switch this connection to the ledger's ``synchronous`` level; return the level to
         restore afterwards (``None`` when it is already the ledger's)."""
-        current = _SQLITE_SYNC_LEVELS.get(cur.execute("PRAGMA synchronous").fetchone()[0])
+        current = SQLITE_SYNC_LEVELS.get(cur.execute("PRAGMA synchronous").fetchone()[0])
         if current == self._synchronous:
             return None
         cur.execute(f"PRAGMA synchronous={self._synchronous}")
         return current or "NORMAL"
 
-    def _lock(self, cur: Any) -> _State:
+    def _lock(self, cur: Any) -> WriteState:
         cur.execute(self._sql["lock"])
         row = cur.fetchone()
         if row is None:
             raise LedgerWriteError("the ledger is not initialised: run `graphwarden db upgrade`")
         next_seq, next_batch_id, tree_size, frontier, head_size, head_at = row
-        return _State(
+        return WriteState(
             int(next_seq),
             MerkleFrontier.from_bytes(int(tree_size), bytes(frontier)),
             int(next_batch_id),
@@ -362,7 +313,7 @@ class SqlDisclosureLedger:
     def _write_batch(
         self,
         cur: Any,
-        state: _State,
+        state: WriteState,
         batch: DisclosureBatch,
         at_us: int,
         columns: tuple[Sequence[int], Sequence[str], Sequence[str]],
@@ -392,14 +343,14 @@ class SqlDisclosureLedger:
         if self._sqlite:
             self._insert_records(cur, rows, count)
         else:
-            with cur.copy(_COPY_RECORDS) as copy:
-                copy.set_types(_COPY_TYPES)
+            with cur.copy(COPY_RECORDS) as copy:
+                copy.set_types(COPY_TYPES)
                 for row in rows:
                     copy.write_row(row)
         state.next_seq = first_seq + count
         state.next_batch_id = batch_id + 1
 
-    def _extend(self, cur: Any, state: _State, leaves: list[bytes]) -> None:
+    def _extend(self, cur: Any, state: WriteState, leaves: list[bytes]) -> None:
         """Push ``leaves`` onto the tree; store the completed subtree hashes and the heads
         that fall due (every ``head_every`` records, and when the last is old enough)."""
         frontier = state.frontier
@@ -429,7 +380,7 @@ class SqlDisclosureLedger:
             )
         self._insert_heads(cur, heads)
 
-    def _integrate_pending(self, cur: Any, state: _State, count: int) -> None:
+    def _integrate_pending(self, cur: Any, state: WriteState, count: int) -> None:
         """Integrate, under the lock already held, the ``count`` records after the tree."""
         pending = read_pending(cur, self._marker, state.frontier.size, count)
         if pending is None or pending.end != state.frontier.size + count:
@@ -439,7 +390,7 @@ class SqlDisclosureLedger:
             )
         self._store_pending(cur, state, pending)
 
-    def _store_pending(self, cur: Any, state: _State, pending: Pending) -> None:
+    def _store_pending(self, cur: Any, state: WriteState, pending: Pending) -> None:
         cur.executemany(self._sql["leaves"], [(h, b_id) for b_id, h in pending.batches])
         self._extend(cur, state, pending.leaves)
 
@@ -451,12 +402,12 @@ class SqlDisclosureLedger:
             n = min(ROWS_PER_INSERT, count - done)
             sql = self._insert_sql.get(n)
             if sql is None:
-                sql = self._insert_sql.setdefault(n, _insert_records_sql(n))
+                sql = self._insert_sql.setdefault(n, insert_records_sql(n))
             params = list(chain.from_iterable(islice(rows, n)))
             cur.execute(sql, params)
             done += n
 
-    def _make_head(self, state: _State, now_us: int | None = None) -> SignedTreeHead:
+    def _make_head(self, state: WriteState, now_us: int | None = None) -> SignedTreeHead:
         if self.signer is None:
             raise LedgerWriteError("signing a tree head needs the ledger's signing key")
         if now_us is None:
@@ -477,7 +428,7 @@ class SqlDisclosureLedger:
             [(h.tree_size, h.root_hash, h.timestamp_us, h.signature, h.key_id) for h in heads],
         )
 
-    def _save_state(self, cur: Any, state: _State) -> None:
+    def _save_state(self, cur: Any, state: WriteState) -> None:
         cur.execute(
             self._sql["state"],
             (
@@ -489,67 +440,6 @@ class SqlDisclosureLedger:
                 state.last_head_at_us,
             ),
         )
-
-
-def _driver_errors(engine: Engine) -> tuple[type[BaseException], ...]:
-    """The driver's own base exception (``sqlite3.Error``, ``psycopg.Error``): the ledger
-    talks to the driver directly, so its errors arrive unwrapped."""
-    error = getattr(engine.dialect.loaded_dbapi, "Error", None)
-    return (error,) if isinstance(error, type) and issubclass(error, BaseException) else ()
-
-
-def _write_error(what: str, exc: BaseException) -> LedgerWriteError:
-    return LedgerWriteError(
-        f"{what} could not be written: {exc.__class__.__name__}: {_first_line(exc)}"
-    )
-
-
-def _columns(items: Sequence[Any]) -> tuple[Sequence[int], Sequence[str], Sequence[str]]:
-    """Subjects, fields and rules as three sequences (one C-level transpose, or none when the
-    batch already holds columns)."""
-    if isinstance(items, DisclosureColumns):
-        return items.subjects, items.fields, items.rules
-    try:
-        subjects, fields, rules = zip(*items, strict=True)
-    except (TypeError, ValueError) as exc:
-        raise LedgerWriteError(
-            "disclosure items must be (subject_id, field, rule_id) triples"
-        ) from exc
-    return subjects, fields, rules
-
-
-def _check_subjects(subjects: Sequence[Any]) -> None:
-    """Refuse what the leaf encoding would refuse (a deferred append hashes nothing, so it
-    checks here, in one C-level call, that every subject id packs as a 64-bit integer)."""
-    try:
-        struct.pack(f">{len(subjects)}q", *subjects)
-    except (struct.error, OverflowError, TypeError) as exc:
-        raise LedgerWriteError(f"disclosure subject_id is not a 64-bit integer: {exc}") from exc
-
-
-def _validate(batch: DisclosureBatch) -> int:
-    """Refuse, before touching the store, anything that could not be stored exactly."""
-    check_value("request_id", batch.request_id)
-    if not isinstance(batch.request_id, str):
-        raise LedgerWriteError("disclosure request_id must be a string")
-    if batch.api_version not in API_VERSIONS:
-        raise LedgerWriteError(f"unknown API version {batch.api_version!r}")
-    for name, value in (("app_id", batch.app_id), ("owner_id", batch.owner_id)):
-        if not isinstance(value, int):
-            raise LedgerWriteError(f"disclosure {name} must be an integer")
-        check_value(name, value)
-    try:
-        at_us = to_micros(batch.at)
-    except (TypeError, AttributeError, OverflowError) as exc:
-        raise LedgerWriteError(f"disclosure time {batch.at!r} is not a datetime") from exc
-    # items are checked per distinct (field, rule) pair in ``_item_parts``, and subject ids
-    # by the leaf encoder, which refuses anything that is not a 64-bit integer
-    return at_us
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else ""
 
 
 __all__ = ["HEAD_EVERY", "HEAD_INTERVAL_S", "SqlDisclosureLedger"]
