@@ -15,10 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from graphwarden.consent.oauth import (
     OAuthComponents,
-    OAuthHttpRequest,
-    OAuthResponse,
     oauth_components,
 )
+from graphwarden.consent.oauth_http import OAuthHttpRequest, OAuthResponse
 from graphwarden.consent.rfc8414 import server_metadata
 from graphwarden.core.errors import GraphwardenError
 

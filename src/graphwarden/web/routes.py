@@ -22,10 +22,9 @@ from starlette.datastructures import FormData
 from graphwarden.consent.oauth import (
     ConsentedPerson,
     OAuthComponents,
-    OAuthHttpRequest,
-    OAuthResponse,
     oauth_components,
 )
+from graphwarden.consent.oauth_http import OAuthHttpRequest, OAuthResponse
 from graphwarden.consent.oauth_store import new_family
 from graphwarden.consent.removal import remove_app as remove_app_everywhere
 from graphwarden.core.errors import AuthError, GraphwardenError, PermissionDenied, RateLimited
