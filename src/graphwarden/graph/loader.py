@@ -6,16 +6,17 @@ store expects, in primary-key order (the CSR is sorted), so every insert appends
 clustered key. Work is chunked so memory stays flat whatever the population size, and the
 whole load is one transaction: a failure leaves nothing behind.
 
-PostgreSQL is fed with ``COPY ... FROM STDIN``: CSV written by Arrow for the profile tables,
-binary rows preformatted by numpy for the id-pair tables (friendships, likes). The id-pair
-tables are loaded with their primary key, foreign keys and secondary indexes set aside and
-re-added after the COPY, inside the same transaction: one sort builds each index and one join
-validates each foreign key, instead of a B-tree descent and a parent lookup per row.
+This module holds the public API, the row batches cut from a population, the connection and
+transaction handling, and the load plan that drives a backend; the backends hold the writes:
 
-SQLite runs the load with ``foreign_keys`` off (the pragma only takes effect outside a
-transaction) and verifies referential integrity before committing; id pairs go in through
-``json_each`` (one statement per million rows, parsed in C), and secondary indexes are
-dropped and rebuilt in the same transaction.
+- :mod:`graphwarden.graph.loader_postgres`: ``COPY ... FROM STDIN`` (CSV by Arrow for the
+  profile tables, binary rows by numpy for the id-pair tables, which are loaded with their
+  primary key, foreign keys and secondary indexes set aside and re-added after the COPY,
+  inside the same transaction).
+- :mod:`graphwarden.graph.loader_sqlite`: id pairs through ``json_each``, secondary indexes
+  dropped and rebuilt in the same transaction. SQLite runs the load with ``foreign_keys`` off
+  (the pragma only takes effect outside a transaction, so it is set here, on the raw
+  connection) and verifies referential integrity before committing.
 
 The loader refuses a store that already holds people unless ``replace=True``, which first
 deletes the people, pages and everything hanging off them.
@@ -23,8 +24,6 @@ deletes the people, pages and everything hanging off them.
 
 from __future__ import annotations
 
-import io
-import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -40,6 +39,20 @@ from graphwarden.core.errors import StoreError
 from graphwarden.graph.bulk import BulkGraph
 from graphwarden.graph.fields import AUDIENCE_FIELDS, FIELD_BY_NAME, AppsOthersUse
 from graphwarden.graph.interfaces import PROFILE_TEXT_COLUMNS
+from graphwarden.graph.loader_backend import SetAside
+from graphwarden.graph.loader_postgres import (
+    PG_INDEX_MEMORY,
+    advance_sequences,
+    pg_set_aside,
+    postgres_pair_writer,
+    postgres_writer,
+)
+from graphwarden.graph.loader_sqlite import (
+    sqlite_check_references,
+    sqlite_pair_writer,
+    sqlite_set_aside,
+    sqlite_writer,
+)
 from graphwarden.graph.models import (
     Friendship,
     Like,
@@ -53,8 +66,6 @@ PEOPLE_CHUNK = 20_000
 ENTRY_CHUNK = 1_000_000
 #: tables of id pairs, loaded through the fast paths (binary COPY, ``json_each``)
 _PAIR_TABLES = frozenset({"friendships", "likes"})
-#: index builds after a COPY sort in memory when they can
-_PG_INDEX_MEMORY = ["SET LOCAL maintenance_work_mem = '512MB'"]
 
 #: the ``people`` columns a population provides as text (id and platform switch aside)
 PROFILE_COLUMNS: tuple[str, ...] = PROFILE_TEXT_COLUMNS
@@ -174,205 +185,12 @@ def _csr_batches(
         a = b
 
 
-# --- writers ----------------------------------------------------------------------------------
-
-
-Writer = Callable[[Table, list[str], dict[str, Any]], int]
-
-
-def _sqlite_writer(dbapi: Any) -> Writer:
-    def write(table: Table, cols: list[str], data: dict[str, Any]) -> int:
-        columns = [data[c].tolist() if isinstance(data[c], np.ndarray) else data[c] for c in cols]
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(cols)}) "  # noqa: S608 - names from metadata
-            f"VALUES ({', '.join('?' for _ in cols)})"
-        )
-        rows = list(zip(*columns, strict=True))
-        dbapi.executemany(sql, rows)
-        return len(rows)
-
-    return write
-
-
-def _postgres_writer(dbapi: Any) -> Writer:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    options = pacsv.WriteOptions(include_header=False)
-
-    def write(table: Table, cols: list[str], data: dict[str, Any]) -> int:
-        arrow = pa.table({c: data[c] for c in cols})
-        buf = io.BytesIO()
-        pacsv.write_csv(arrow, buf, write_options=options)
-        sql = f"COPY {table.name} ({', '.join(cols)}) FROM STDIN (FORMAT csv)"
-        with dbapi.cursor() as cur, cur.copy(sql) as copy:
-            copy.write(buf.getbuffer())
-        return int(arrow.num_rows)
-
-    return write
-
-
-PairWriter = Callable[[Table, list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]], int]
-
-#: the header of PostgreSQL's binary COPY format: signature, flags, extension length
-_PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
-_PG_COPY_TRAILER = b"\xff\xff"
-
-
-def _pg_pair_rows(
-    a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], widths: tuple[int, int]
-) -> bytes:
-    """Binary COPY tuples of two integer columns: field count, then (length, value) each."""
-    dtype = np.dtype(
-        [
-            ("fields", ">i2"),
-            ("len_a", ">i4"),
-            ("a", f">i{widths[0]}"),
-            ("len_b", ">i4"),
-            ("b", f">i{widths[1]}"),
-        ]
-    )
-    rows = np.empty(a.size, dtype=dtype)
-    rows["fields"] = 2
-    rows["len_a"] = widths[0]
-    rows["a"] = a
-    rows["len_b"] = widths[1]
-    rows["b"] = b
-    return rows.tobytes()
-
-
-def _pg_column_widths(dbapi: Any, table: str, cols: list[str]) -> tuple[int, int]:
-    """Byte width (4 or 8) of two integer columns, as the binary format needs them exact."""
-    with dbapi.cursor() as cur:
-        cur.execute(
-            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-            "WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
-            (table,),
-        )
-        types = dict(cur.fetchall())
-    width = {"bigint": 8, "integer": 4}
-    try:
-        return width[types[cols[0]]], width[types[cols[1]]]
-    except KeyError as exc:  # pragma: no cover - the migrations define both as integers
-        raise StoreError(f"{table}.{cols}: not integer columns ({types})") from exc
-
-
-def _postgres_pair_writer(dbapi: Any) -> PairWriter:
-    widths: dict[str, tuple[int, int]] = {}
-
-    def write(
-        table: Table, cols: list[str], a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
-    ) -> int:
-        if table.name not in widths:
-            widths[table.name] = _pg_column_widths(dbapi, table.name, cols)
-        sql = f"COPY {table.name} ({', '.join(cols)}) FROM STDIN (FORMAT binary)"
-        with dbapi.cursor() as cur, cur.copy(sql) as copy:
-            copy.write(_PG_COPY_HEADER)
-            copy.write(_pg_pair_rows(a, b, widths[table.name]))
-            copy.write(_PG_COPY_TRAILER)
-        return int(a.size)
-
-    return write
-
-
-def _sqlite_pair_writer(dbapi: Any) -> PairWriter:
-    def write(
-        table: Table, cols: list[str], a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
-    ) -> int:
-        # one JSON array of (a << 32 | b) parsed by SQLite in C: about twice executemany
-        packed = (a << 32) | b
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(cols)}) "  # noqa: S608 - names from metadata
-            "SELECT value >> 32, value & 4294967295 FROM json_each(?)"
-        )
-        dbapi.execute(sql, (json.dumps(packed.tolist()),))
-        return int(a.size)
-
-    return write
-
-
-@dataclass(frozen=True, slots=True)
-class _SetAside:
-    """Constraints and indexes of a table dropped for a bulk load, and how to re-add them."""
-
-    drop: list[str]
-    restore: list[str]
-
-
-def _pg_set_aside(dbapi: Any, table: str) -> _SetAside:
-    """Drop the primary key, foreign keys and plain indexes of an empty ``table``."""
-    with dbapi.cursor() as cur:
-        cur.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")  # noqa: S608 - a table name
-        if cur.fetchone()[0]:
-            return _SetAside(drop=[], restore=[])  # rows already there: keep checking each
-        cur.execute(
-            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype IN ('p', 'f')",
-            (table,),
-        )
-        constraints = cur.fetchall()
-        cur.execute(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "WHERE i.indrelid = %s::regclass AND NOT EXISTS "
-            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
-            (table,),
-        )
-        indexes = cur.fetchall()
-    drop = [f'ALTER TABLE {table} DROP CONSTRAINT "{name}"' for name, _, _ in constraints]
-    drop += [f"DROP INDEX {name}" for name, _ in indexes]
-    # the primary key first (one sort), then the indexes, then the foreign keys (one join each)
-    restore = [
-        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
-        for name, kind, definition in sorted(constraints, key=lambda c: c[1] != "p")
-    ]
-    restore[1:1] = [definition for _, definition in indexes]
-    return _SetAside(drop=drop, restore=restore)
-
-
-def _sqlite_set_aside(dbapi: Any, table: str) -> _SetAside:
-    """Drop the secondary indexes of ``table`` (rebuilt by one sort after the load)."""
-    found = dbapi.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-        "AND sql IS NOT NULL",
-        (table,),
-    ).fetchall()
-    return _SetAside(
-        drop=[f'DROP INDEX "{name}"' for name, _ in found], restore=[sql for _, sql in found]
-    )
+# --- loading ----------------------------------------------------------------------------------
 
 
 def _run(dbapi: Any, statements: list[str]) -> None:
     for statement in statements:
         dbapi.execute(statement)
-
-
-def _sqlite_check_references(dbapi: Any, tables: list[str]) -> None:
-    """Verify the foreign keys of the tables loaded with enforcement off.
-
-    People and page ids are written as ``1..n``: when a parent table's ids are contiguous, a
-    child column inside ``[min, max]`` proves every reference (one scan instead of one lookup
-    per row). Otherwise SQLite's own ``foreign_key_check`` decides.
-    """
-    parents: dict[str, tuple[int, int, int]] = {}
-    for table in tables:
-        for fk in dbapi.execute(f"PRAGMA foreign_key_list({table})").fetchall():
-            parent, column, target = fk[2], fk[3], fk[4]
-            if parent not in parents:
-                parents[parent] = dbapi.execute(
-                    f"SELECT count(*), min({target}), max({target}) FROM {parent}"  # noqa: S608
-                ).fetchone()
-            count, lo, hi = parents[parent]
-            if count and hi - lo + 1 == count:
-                bad = dbapi.execute(
-                    f"SELECT 1 FROM {table} WHERE {column} < ? OR {column} > ? LIMIT 1",  # noqa: S608
-                    (lo, hi),
-                ).fetchone()
-            elif not count:
-                bad = dbapi.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()  # noqa: S608
-            else:
-                bad = dbapi.execute(f"PRAGMA foreign_key_check({table})").fetchone()
-            if bad is not None:
-                raise StoreError(f"bulk load broke a reference from {table} to {parent}")
 
 
 @contextmanager
@@ -478,15 +296,15 @@ def load_population(
     try:
         with _raw_connection(engine) as (dbapi, backend), _progress(progress) as advance:
             postgres = backend == "postgresql"
-            write = _postgres_writer(dbapi) if postgres else _sqlite_writer(dbapi)
-            write_pairs = _postgres_pair_writer(dbapi) if postgres else _sqlite_pair_writer(dbapi)
+            write = postgres_writer(dbapi) if postgres else sqlite_writer(dbapi)
+            write_pairs = postgres_pair_writer(dbapi) if postgres else sqlite_pair_writer(dbapi)
             for name, table, total, batches in plan:
                 report.rows[name] = 0
                 pairs = name in _PAIR_TABLES
-                aside = _SetAside(drop=[], restore=[])
+                aside = SetAside(drop=[], restore=[])
                 if pairs:
-                    aside = (_pg_set_aside if postgres else _sqlite_set_aside)(dbapi, name)
-                    _run(dbapi, _PG_INDEX_MEMORY if postgres and aside.drop else [])
+                    aside = (pg_set_aside if postgres else sqlite_set_aside)(dbapi, name)
+                    _run(dbapi, PG_INDEX_MEMORY if postgres and aside.drop else [])
                     _run(dbapi, aside.drop)
                 for cols, data in batches:
                     if pairs:
@@ -497,9 +315,9 @@ def load_population(
                     advance(name, total, written)
                 _run(dbapi, aside.restore)
             if postgres:
-                _advance_sequences(dbapi)
+                advance_sequences(dbapi)
             else:
-                _sqlite_check_references(dbapi, [name for name, *_ in plan])
+                sqlite_check_references(dbapi, [name for name, *_ in plan])
     except SQLAlchemyError as exc:
         raise StoreError(f"bulk load failed: {exc.__class__.__name__}: {exc}") from exc
     except Exception as exc:
@@ -509,17 +327,6 @@ def load_population(
         raise
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _advance_sequences(dbapi: Any) -> None:
-    """After COPY with explicit ids, make the id sequences continue past them."""
-    with dbapi.cursor() as cur:
-        for table in ("people", "pages"):
-            cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false) "
-                f"WHERE pg_get_serial_sequence('{table}', 'id') IS NOT NULL"
-            )
 
 
 @contextmanager
