@@ -13,7 +13,8 @@ from graphwarden.cli.context import (
     print_table,
     split_list,
 )
-from graphwarden.consent.services import DEFAULT_TOKEN_TTL, SqlConsentService
+from graphwarden.consent.services import SqlConsentService
+from graphwarden.consent.sql_tokens import DEFAULT_TOKEN_TTL
 from graphwarden.core.types import AppId, PersonId
 from graphwarden.graph.store import SqlGraphStore
 
