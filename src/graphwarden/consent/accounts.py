@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from graphwarden.consent.oauth_models import PersonCredential, PlatformAdmin
+from graphwarden.consent.sessions import revoke_account
 from graphwarden.core.clock import Clock, SystemClock
 from graphwarden.core.db import transaction
 from graphwarden.core.errors import (
@@ -72,7 +73,8 @@ class AccountService:
     # --- people ---------------------------------------------------------------------------
 
     def set_password(self, person: PersonId, password: str) -> None:
-        """Store ``person``'s password as an argon2id hash (replacing any earlier one)."""
+        """Store ``person``'s password as an argon2id hash (replacing any earlier one); every
+        session they signed in before ends."""
         _check_password(password)
         hashed = self._hasher.hash(password)
         with transaction(self._factory) as session:
@@ -88,6 +90,8 @@ class AccountService:
             else:
                 row.password_hash = hashed
                 row.updated_at = self._clock.now()
+            # a new password ends every session signed in with the old one
+            revoke_account(session, f"person:{int(person)}")
 
     def authenticate_person(self, identifier: str, password: str) -> PersonId:
         """The person whose id or email is ``identifier`` if ``password`` is theirs.

@@ -14,6 +14,7 @@ for _module in (
     "graphwarden.consent.models",
     "graphwarden.consent.oauth_models",
     "graphwarden.consent.platform_models",
+    "graphwarden.consent.sessions",
     "graphwarden.ledger.models",
 ):
     try:

@@ -34,8 +34,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, TimestampSigner
+from sqlalchemy import Engine
 from starlette.middleware.sessions import Session, SessionMiddleware
 
+from graphwarden.consent.sessions import now_us, revoke_session, session_is_live
 from graphwarden.core.config import Settings
 from graphwarden.core.errors import ConfigError, PermissionDenied
 from graphwarden.core.types import PersonId
@@ -51,6 +53,8 @@ _PERSON_KEY = "person_id"
 _ADMIN_KEY = "admin_id"
 _ADMIN_NAME_KEY = "admin_username"
 _CSRF_KEY = "csrf"
+_SID_KEY = "sid"
+_ISSUED_KEY = "iat_us"
 _SECRET_FILE = "session_secret"  # noqa: S105 - a file name, not a secret
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -170,40 +174,82 @@ def session_of(request: Request) -> dict[str, Any]:
 
 
 def current_person(request: Request) -> PersonId | None:
-    """The person signed in on this request's session, or None."""
-    value = session_of(request).get(_PERSON_KEY)
-    return PersonId(value) if isinstance(value, int) else None
+    """The person signed in on this request's session, or None (also when the session was
+    signed out elsewhere or ended by a password change: it is then cleared)."""
+    session = session_of(request)
+    value = session.get(_PERSON_KEY)
+    if not isinstance(value, int) or not _live(request, session, f"person:{value}"):
+        return None
+    return PersonId(value)
 
 
 def current_admin(request: Request) -> AdminSession | None:
     """The platform admin signed in on this request's session, or None."""
     session = session_of(request)
     admin_id, username = session.get(_ADMIN_KEY), session.get(_ADMIN_NAME_KEY)
-    if isinstance(admin_id, int) and isinstance(username, str):
-        return AdminSession(id=admin_id, username=username)
-    return None
+    if not isinstance(admin_id, int) or not isinstance(username, str):
+        return None
+    if not _live(request, session, f"admin:{admin_id}"):
+        return None
+    return AdminSession(id=admin_id, username=username)
 
 
 def sign_in_person(request: Request, person: PersonId) -> None:
     """Start a fresh session for ``person`` (a new CSRF token: no fixation across sign-in)."""
-    session = session_of(request)
-    session.clear()
+    session = _fresh(request)
     session[_PERSON_KEY] = int(person)
-    session[_CSRF_KEY] = secrets.token_urlsafe(32)
 
 
 def sign_in_admin(request: Request, admin_id: int, username: str) -> None:
     """Start a fresh session for a platform admin."""
-    session = session_of(request)
-    session.clear()
+    session = _fresh(request)
     session[_ADMIN_KEY] = int(admin_id)
     session[_ADMIN_NAME_KEY] = username
-    session[_CSRF_KEY] = secrets.token_urlsafe(32)
 
 
 def sign_out(request: Request) -> None:
-    """End the session (the cookie is deleted on the response)."""
-    session_of(request).clear()
+    """End the session: the cookie is deleted on the response, and the session is revoked on
+    the server, so a copy of the cookie kept elsewhere no longer signs anyone in."""
+    session = session_of(request)
+    sid, issued = session.get(_SID_KEY), session.get(_ISSUED_KEY)
+    if isinstance(sid, str) and isinstance(issued, int):
+        revoke_session(_engine(request), sid, issued + SESSION_MAX_AGE * 1_000_000)
+    session.clear()
+
+
+def _fresh(request: Request) -> dict[str, Any]:
+    session = session_of(request)
+    session.clear()
+    session[_SID_KEY] = secrets.token_urlsafe(24)
+    session[_ISSUED_KEY] = now_us()
+    session[_CSRF_KEY] = secrets.token_urlsafe(32)
+    return session
+
+
+def _live(request: Request, session: dict[str, Any], who: str) -> bool:
+    """Whether the signed-in session is still valid on the server; a dead one is cleared.
+    A session without an id (from before revocation existed) counts as signed out."""
+    sid, issued = session.get(_SID_KEY), session.get(_ISSUED_KEY)
+    live = (
+        isinstance(sid, str)
+        and isinstance(issued, int)
+        and session_is_live(_engine(request), sid, who, issued)
+    )
+    if not live:
+        session.clear()
+    return live
+
+
+def _engine(request: Request) -> Engine:
+    """The store sessions are revoked in: the composition root's engine (``state.engine``),
+    or the OAuth components' when only they are mounted."""
+    state = request.app.state
+    engine = getattr(state, "engine", None)
+    if engine is None:
+        engine = getattr(getattr(state, "oauth", None), "engine", None)
+    if not isinstance(engine, Engine):
+        raise ConfigError("sessions need the application's store (state.engine) to check")
+    return engine
 
 
 def stash(request: Request, key: str, value: Any) -> None:

@@ -591,3 +591,34 @@ def test_failed_sign_ins_are_throttled_before_the_password_is_checked(h: Harness
     other = _person(h.engine, "Grace Hopper")
     h.client.app.state.oauth.accounts.set_password(other, PASSWORD)  # type: ignore[attr-defined]
     assert attempt(str(other), PASSWORD) == 303
+
+
+def test_a_copied_session_cookie_dies_with_sign_out_and_with_a_new_password(h: Harness) -> None:
+    """Signing out revokes the session on the server: a copy of its cookie taken before no
+    longer signs anyone in. A new password ends every session signed in with the old one."""
+    sign_in(h)
+    copied = dict(h.client.cookies)
+    assert h.client.get("/settings/apps").status_code == 200
+    page = h.client.get("/settings/apps")
+    assert h.client.post("/logout", data={"csrf_token": csrf_of(page.text)}).status_code == 303
+    h.client.cookies.clear()
+    h.client.cookies.update(copied)  # the stolen copy
+    assert h.client.get("/settings/apps").status_code == 303  # to the sign-in page
+
+    h.client.cookies.clear()
+    sign_in(h)
+    assert h.client.get("/settings/apps").status_code == 200
+    h.client.app.state.oauth.accounts.set_password(h.person, PASSWORD + "-new")  # type: ignore[attr-defined]
+    assert h.client.get("/settings/apps").status_code == 303
+    h.client.cookies.clear()
+    page = h.client.get("/login")
+    r = h.client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "identifier": str(h.person),
+            "password": PASSWORD + "-new",
+        },
+    )
+    assert r.status_code == 303
+    assert h.client.get("/settings/apps").status_code == 200  # signed in after the change

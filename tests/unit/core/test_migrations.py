@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 import graphwarden.consent.models
 import graphwarden.consent.oauth_models
 import graphwarden.consent.platform_models
+import graphwarden.consent.sessions
 import graphwarden.graph.models
 import graphwarden.ledger.models  # noqa: F401  (registers the tables)
 from graphwarden.core.db import (
