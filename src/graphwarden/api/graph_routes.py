@@ -8,8 +8,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Header, Query, Request
@@ -59,6 +59,20 @@ def _caller(
     return caller
 
 
+def _answer(
+    request: Request,
+    version: str,
+    access_token: str | None,
+    authorization: str | None,
+    work: Callable[[Caller], dict[str, Any]],
+) -> JSONResponse:
+    """Authenticate and count the call, then do ``work`` with its time charged to the app."""
+    caller = _caller(request, version, access_token, authorization)
+    with charged(request):
+        body = work(caller)
+    return JSONResponse(body)
+
+
 def _links(request: Request) -> LinkBuilder:
     base = str(request.base_url).rstrip("/")
 
@@ -88,10 +102,13 @@ def read_permissions(
     access_token: AccessToken = None,
     authorization: Authorization = None,
 ) -> JSONResponse:
-    caller = _caller(request, version, access_token, authorization)
-    with charged(request):
-        body = _reader(request).permissions(caller, target)
-    return JSONResponse(body)
+    return _answer(
+        request,
+        version,
+        access_token,
+        authorization,
+        lambda caller: _reader(request).permissions(caller, target),
+    )
 
 
 @router.delete("/{version}/{target}/permissions", summary="Remove the app (revoke everything)")
@@ -102,10 +119,13 @@ def remove_app(
     access_token: AccessToken = None,
     authorization: Authorization = None,
 ) -> JSONResponse:
-    caller = _caller(request, version, access_token, authorization)
-    with charged(request):
-        body = _reader(request).revoke(caller, target, None)
-    return JSONResponse(body)
+    return _answer(
+        request,
+        version,
+        access_token,
+        authorization,
+        lambda caller: _reader(request).revoke(caller, target, None),
+    )
 
 
 @router.delete("/{version}/{target}/permissions/{permission}", summary="Revoke one permission")
@@ -117,10 +137,13 @@ def revoke_permission(
     access_token: AccessToken = None,
     authorization: Authorization = None,
 ) -> JSONResponse:
-    caller = _caller(request, version, access_token, authorization)
-    with charged(request):
-        body = _reader(request).revoke(caller, target, permission)
-    return JSONResponse(body)
+    return _answer(
+        request,
+        version,
+        access_token,
+        authorization,
+        lambda caller: _reader(request).revoke(caller, target, permission),
+    )
 
 
 @router.get("/{version}/{target}/{edge}", summary="An edge of a person: friends or likes")
@@ -140,10 +163,13 @@ def read_edge(
     if edge not in ("friends", "likes"):
         raise unknown_path(request.url.path)
     page = PageRequest(limit=_limit(limit), after=after, before=before)
-    caller = _caller(request, version, access_token, authorization)
-    with charged(request):
-        body = _reader(request).edge(caller, target, edge, fields, page, _links(request))
-    return JSONResponse(body)
+    return _answer(
+        request,
+        version,
+        access_token,
+        authorization,
+        lambda caller: _reader(request).edge(caller, target, edge, fields, page, _links(request)),
+    )
 
 
 @router.get("/{version}/{target}", summary="A person: the token's user (`me`) or an id")
@@ -155,10 +181,13 @@ def read_node(
     access_token: AccessToken = None,
     authorization: Authorization = None,
 ) -> JSONResponse:
-    caller = _caller(request, version, access_token, authorization)
-    with charged(request):
-        body = _reader(request).node(caller, target, fields, _links(request))
-    return JSONResponse(body)
+    return _answer(
+        request,
+        version,
+        access_token,
+        authorization,
+        lambda caller: _reader(request).node(caller, target, fields, _links(request)),
+    )
 
 
 __all__ = ["router"]
