@@ -7,6 +7,7 @@ consent screen (``/oauth/authorize``) is a page and lives in ``web/routes.py``.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -38,7 +39,37 @@ def _error(status: int, error: str, description: str) -> Response:
     )
 
 
+def _bad_basic(header: str | None) -> bool:
+    """Whether an ``Authorization: Basic`` credential is malformed: not base64, not UTF-8
+    once decoded, or without the ``:`` between client id and secret (RFC 7617 §2)."""
+    if header is None:
+        return False
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        return True
+    return ":" not in decoded
+
+
+def _invalid_client() -> Response:
+    """RFC 6749 §5.2: a client that tried the Authorization header gets 401 and a
+    ``WWW-Authenticate`` challenge in the scheme it used."""
+    return JSONResponse(
+        {"error": "invalid_client", "error_description": "malformed Basic credentials"},
+        status_code=401,
+        headers={
+            "Cache-Control": "no-store",
+            "WWW-Authenticate": 'Basic realm="graphwarden", error="invalid_client"',
+        },
+    )
+
+
 async def _plain(request: Request, issuer: str) -> OAuthHttpRequest | Response:
+    if _bad_basic(request.headers.get("authorization")):
+        return _invalid_client()
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("application/x-www-form-urlencoded"):
         # RFC 6749 §3.2: token requests are form-encoded
