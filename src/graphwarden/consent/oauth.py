@@ -243,9 +243,19 @@ class RotatingRefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         )
 
     def issue_token(self, user: ConsentedPerson, refresh_token: RefreshRecord) -> Any:
-        # narrowing on refresh is allowed; the scope checked against the spent token
-        scope = self.request.payload.scope or user.scope
-        return self.generate_token(user=user, scope=scope, include_refresh_token=True)
+        """The new pair carries what the person grants *now* (``user.scope``, narrowed by
+        :meth:`GraphwardenAuthorizationServer.still_authorized`), further narrowed to the
+        ``scope`` asked for. A permission declined since the spent token was issued is left
+        out even when asked for by name: RFC 6749 §6 lets a refresh narrow, never widen
+        (what lies beyond the spent token's scope Authlib already refused, invalid_scope)."""
+        current = scope_to_list(user.scope)
+        asked = self.request.payload.scope
+        if asked:
+            wanted = set(scope_to_list(asked))
+            current = [p for p in current if p in wanted or p == PUBLIC_PROFILE]
+        return self.generate_token(
+            user=user, scope=list_to_scope(current), include_refresh_token=True
+        )
 
     def revoke_old_credential(self, refresh_token: RefreshRecord) -> None:
         """Nothing to do: :meth:`OAuthStore.rotate_refresh` already spent it."""
@@ -360,7 +370,8 @@ class GraphwardenAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         authorization = self.consent.get_authorization(app, person)
         if authorization is None or authorization.removed_at is not None:
             return None
-        granted = [p for p in scope_to_list(scope) if p in authorization.granted]
+        now = authorization.granted - authorization.declined
+        granted = [p for p in scope_to_list(scope) if p in now]
         if PUBLIC_PROFILE not in granted:
             granted.insert(0, PUBLIC_PROFILE)
         return ConsentedPerson(person, list_to_scope(granted), family)

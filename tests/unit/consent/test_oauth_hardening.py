@@ -9,7 +9,14 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.unit.consent.test_oauth_server import Harness, build_harness
+from tests.unit.consent.test_oauth_server import (
+    Harness,
+    basic,
+    build_harness,
+    exchange,
+    get_code,
+    sign_in,
+)
 
 ENDPOINTS = ("/oauth/token", "/oauth/revoke", "/oauth/introspect")
 FORM = {"grant_type": "refresh_token", "refresh_token": "x" * 20, "token": "x" * 20}
@@ -64,3 +71,43 @@ def test_no_basic_header_ever_gets_a_5xx(
     if r.status_code == 401:
         assert r.json()["error"] == "invalid_client"
         assert "www-authenticate" in r.headers
+
+
+def _tokens(h: Harness) -> dict[str, str]:
+    sign_in(h)
+    code, verifier, _ = get_code(h)
+    body: dict[str, str] = exchange(h, code, verifier).json()  # type: ignore[attr-defined]
+    assert "email" in body["scope"].split()
+    return body
+
+
+def _refresh(h: Harness, refresh: str, scope: str | None) -> object:
+    data = {"grant_type": "refresh_token", "refresh_token": refresh}
+    if scope is not None:
+        data["scope"] = scope
+    return h.client.post("/oauth/token", data=data, headers=basic(h))
+
+
+@pytest.mark.parametrize("scope", ["public_profile email user_friends", "email", None])
+def test_a_refresh_never_returns_a_permission_declined_since(h: Harness, scope: str | None) -> None:
+    first = _tokens(h)
+    h.consent.revoke_permission(h.app_id, h.person, "email")  # type: ignore[arg-type]
+    r = _refresh(h, first["refresh_token"], scope)
+    assert r.status_code == 200, r.text  # type: ignore[attr-defined]
+    body = r.json()  # type: ignore[attr-defined]
+    assert "email" not in body["scope"].split()
+    assert "email" not in h.consent.resolve_token(body["access_token"]).scope
+    # and the next refresh, from the new token, does not bring it back either
+    again = _refresh(h, body["refresh_token"], "public_profile email")
+    assert again.status_code == 400  # type: ignore[attr-defined]
+    assert again.json()["error"] == "invalid_scope"  # type: ignore[attr-defined]
+
+
+def test_a_refresh_may_narrow_but_never_widen(h: Harness) -> None:
+    first = _tokens(h)
+    narrowed = _refresh(h, first["refresh_token"], "public_profile").json()  # type: ignore[attr-defined]
+    assert narrowed["scope"].split() == ["public_profile"]
+    # beyond the spent token's scope: refused, not granted
+    wider = _refresh(h, narrowed["refresh_token"], "public_profile email")
+    assert wider.status_code == 400  # type: ignore[attr-defined]
+    assert wider.json()["error"] == "invalid_scope"  # type: ignore[attr-defined]
