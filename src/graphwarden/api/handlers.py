@@ -8,10 +8,13 @@ and answers error 1 / HTTP 500 without detail.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from graphwarden.api.errors import (
     GraphApiError,
@@ -26,7 +29,7 @@ from graphwarden.core.errors import GraphwardenError
 
 def error_response(request: Request, error: GraphApiError) -> JSONResponse:
     """The JSON response of ``error`` for ``request``."""
-    headers = {}
+    headers = dict(error.headers)
     if error.code == 190:
         # RFC 6750 §3: say which scheme and why, even though the status is the Graph API's 400
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
@@ -58,7 +61,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 405:
-        return error_response(request, method_not_allowed(request.method))
+        # every route on this path counts (Starlette names only the first it tried)
+        allowed = _allowed(request) or (exc.headers or {}).get("Allow")
+        return error_response(request, method_not_allowed(request.method, allowed))
     if exc.status_code == 404:
         return error_response(request, unknown_path(request.url.path))
     if 400 <= exc.status_code < 500:
@@ -66,6 +71,28 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         error.status = exc.status_code
         return error_response(request, error)
     return error_response(request, from_domain(GraphwardenError(str(exc.detail))))
+
+
+def _allowed(request: Request) -> str | None:
+    """The methods the routes matching this path accept, together (``Allow`` of a 405,
+    RFC 9110 §15.5.6)."""
+    methods: set[str] = set()
+    for route in _leaf_routes(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        route_methods = getattr(route, "methods", None)
+        if match is not Match.NONE and route_methods:
+            methods |= set(route_methods)
+    return ", ".join(sorted(methods)) or None
+
+
+def _leaf_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    # an included router (mounted without a prefix here) stands for the routes it holds
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _leaf_routes(inner.routes)
+        else:
+            yield route
 
 
 def install_error_handlers(app: FastAPI) -> None:

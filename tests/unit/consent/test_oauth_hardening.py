@@ -13,6 +13,7 @@ from tests.unit.consent.test_oauth_server import (
     Harness,
     basic,
     build_harness,
+    csrf_of,
     exchange,
     get_code,
     sign_in,
@@ -111,3 +112,24 @@ def test_a_refresh_may_narrow_but_never_widen(h: Harness) -> None:
     wider = _refresh(h, narrowed["refresh_token"], "public_profile email")
     assert wider.status_code == 400  # type: ignore[attr-defined]
     assert wider.json()["error"] == "invalid_scope"  # type: ignore[attr-defined]
+
+
+def test_a_throttled_sign_in_says_when_to_retry(h: Harness) -> None:
+    throttle = h.client.app.state.oauth.throttle  # type: ignore[attr-defined]
+    window_s = throttle.limits.window_minutes * 60
+    for _ in range(throttle.limits.identifier_failures):
+        page = h.client.get("/login")
+        h.client.post(
+            "/login",
+            data={"csrf_token": csrf_of(page.text), "identifier": str(h.person), "password": "no"},
+        )
+    page = h.client.get("/login")
+    r = h.client.post(
+        "/login",
+        data={"csrf_token": csrf_of(page.text), "identifier": str(h.person), "password": "no"},
+    )
+    assert r.status_code == 429
+    retry = r.headers.get("retry-after")
+    assert retry is not None
+    assert retry.isdigit()
+    assert 1 <= int(retry) <= window_s
