@@ -95,6 +95,10 @@ def create_app(
         "decided by one policy and recorded in the disclosure ledger first.",
         docs_url="/docs",
         redoc_url=None,
+        # Starlette's trailing-slash redirect builds its Location from the request's Host
+        # header; a path with a stray slash is an unknown path instead (links and redirects
+        # the server builds use the configured issuer, or a relative path)
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.engine = engine

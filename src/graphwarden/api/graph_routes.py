@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -54,6 +55,9 @@ def _caller(
     path_version = _version(request, version)
     token = pick_token(access_token, authorization)
     caller = _reader(request).authenticate(token, path_version, request_id_of(request.scope))
+    if not (access_token and access_token.strip()):
+        # the token came in the Authorization header: paging links must not carry it
+        caller = dataclasses.replace(caller, access_token=None)
     # counted before any work, so a refused call costs the platform nothing more
     enforce_rate_limit(request, app_id=caller.token.app.id, token_id=caller.token.token_id)
     return caller
@@ -74,7 +78,9 @@ def _answer(
 
 
 def _links(request: Request) -> LinkBuilder:
-    base = str(request.base_url).rstrip("/")
+    # the configured public base URL, never the request's Host or X-Forwarded-Host: a link
+    # built from a header an attacker controls would send the client (and its token) there
+    base = request.app.state.settings.issuer.rstrip("/")
 
     def build(path: str, params: Mapping[str, str]) -> str:
         return f"{base}{path}?{urlencode(params)}"
