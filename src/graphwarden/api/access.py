@@ -98,6 +98,7 @@ def build_access(
         owner_has_role=state.owner_has_role,
         data_access_active=active,
         owner_authorized=state.authorized and state.platform_enabled,
+        app_in_development=token.app.mode != "live",
     )
 
 

@@ -105,6 +105,7 @@ class PageAssembly:
             app_id=self.app,
             owner_id=self.owner,
             enforcing=reader.enforcement,
+            development=caller.access.app_in_development,
         )
         self.ids = IdSpace(reader.consent, caller)
         self.sheet = DisclosureSheet()

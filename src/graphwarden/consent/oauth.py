@@ -36,6 +36,7 @@ from authlib.oauth2.rfc6749 import (
     InvalidRequestError,
     grants,
 )
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -238,9 +239,14 @@ class RotatingRefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
     def authenticate_user(self, refresh_token: RefreshRecord) -> ConsentedPerson | None:
         stored = refresh_token.stored
-        return self.server.still_authorized(
+        user = self.server.still_authorized(
             stored.app_id, stored.person_id, stored.scope, stored.family
         )
+        if user is None:
+            # RFC 6749 §5.2: the grant no longer stands (app removed, or development mode
+            # and no role): invalid_grant, not Authlib's invalid_request
+            raise InvalidGrantError("the person no longer authorizes this app for you")
+        return user
 
     def issue_token(self, user: ConsentedPerson, refresh_token: RefreshRecord) -> Any:
         """The new pair carries what the person grants *now* (``user.scope``, narrowed by
@@ -369,6 +375,13 @@ class GraphwardenAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         the app (a removed app gets nothing, not even through an old code or refresh token)."""
         authorization = self.consent.get_authorization(app, person)
         if authorization is None or authorization.removed_at is not None:
+            return None
+        info = self.consent.get_app(app)
+        if info is None or (
+            info.mode != "live" and person not in self.consent.role_holders_among(app, [person])
+        ):
+            # development mode (policy rule app-in-development): no token for anyone without
+            # a role on the app, not even through an old code or refresh token
             return None
         now = authorization.granted - authorization.declined
         granted = [p for p in scope_to_list(scope) if p in now]

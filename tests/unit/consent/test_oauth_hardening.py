@@ -133,3 +133,15 @@ def test_a_throttled_sign_in_says_when_to_retry(h: Harness) -> None:
     assert retry is not None
     assert retry.isdigit()
     assert 1 <= int(retry) <= window_s
+
+
+def test_the_refresh_grant_mints_nothing_for_a_non_role_person_in_development_mode(
+    h: Harness,
+) -> None:
+    from graphwarden.consent.roles import set_mode
+
+    first = _tokens(h)
+    set_mode(h.engine, h.app_id, "development", by="test")
+    r = _refresh(h, first["refresh_token"], None)
+    assert r.status_code == 400, r.text  # type: ignore[attr-defined]
+    assert r.json()["error"] == "invalid_grant"  # type: ignore[attr-defined]
