@@ -9,6 +9,7 @@ points never import each other; this module is the one place that puts them toge
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -32,6 +33,29 @@ def create_server(**options: Any) -> FastAPI:
     app = create_app(extra_routers=(pages_router, portal_router), **options)
     install_sessions(app, app.state.settings)
     return app
+
+
+def logging_config(level: str = "info") -> dict[str, Any]:
+    """The logging configuration ``graphwarden serve`` hands uvicorn, which applies it in the
+    master and in every worker: uvicorn's own, plus the project's ``graphwarden`` loggers on
+    the same stderr handler, and :class:`~graphwarden.core.redaction.RedactSecrets` on every
+    handler and on the access, error and project loggers, so no token, code or secret from a
+    query string (or anywhere else in a message) reaches a log line."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact_secrets": {"()": "graphwarden.core.redaction.RedactSecrets"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = [*handler.get("filters", []), "redact_secrets"]
+    loggers = config["loggers"]
+    loggers["graphwarden"] = {
+        "handlers": ["default"],
+        "level": level.upper() if level in ("critical", "error", "warning", "info") else "DEBUG",
+        "propagate": False,
+    }
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "graphwarden"):
+        loggers.setdefault(name, {})["filters"] = ["redact_secrets"]
+    return config
 
 
 def app_from_env() -> FastAPI:
@@ -176,4 +200,5 @@ __all__ = [
     "app_from_env",
     "create_server",
     "in_process_client",
+    "logging_config",
 ]

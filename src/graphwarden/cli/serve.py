@@ -66,6 +66,8 @@ def run_server(*, host: str, port: int, workers: int = 1, log_level: str = "info
 
     import uvicorn
 
+    from graphwarden.server import logging_config
+
     try:
         uvicorn.run(
             APP_FACTORY,
@@ -74,6 +76,7 @@ def run_server(*, host: str, port: int, workers: int = 1, log_level: str = "info
             port=port,
             workers=workers,
             log_level=log_level,
+            log_config=logging_config(log_level),
             proxy_headers=False,
         )
     finally:
