@@ -20,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from graphwarden.core.config import get_settings
+from graphwarden.core.config import ensure_data_dir, get_settings
 from graphwarden.core.db import check_schema, create_store_engine
 from graphwarden.core.errors import ConfigError
 from graphwarden.ledger.signing import LedgerSigner
@@ -44,6 +44,7 @@ def serve_command(
     if log_level not in ("critical", "error", "warning", "info", "debug", "trace"):
         raise ConfigError(f"--log-level {log_level!r} is not a uvicorn log level")
     # Refuse early, with what to run, instead of letting every worker fail on its own.
+    ensure_data_dir(get_settings().data_dir)
     engine = create_store_engine(get_settings().database_url)
     try:
         check_schema(engine)

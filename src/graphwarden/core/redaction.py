@@ -53,8 +53,8 @@ class RedactSecrets(logging.Filter):
     The arguments are redacted one by one first, so formatters that read ``record.args``
     (uvicorn's access formatter takes the request line from them) keep working; a secret that
     only shows once the message is formatted (a name in the format string, its value in an
-    argument, or the name and the value both in the format string) makes the record carry the redacted, formatted message instead. Never drops a
-    record."""
+    argument, or the name and the value both in the format string) makes the record carry the
+    redacted, formatted message instead. Never drops a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact ``record`` in place; always keep it."""
