@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import multiprocessing
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -23,6 +25,7 @@ from graphwarden.api.app import create_app
 from graphwarden.consent.oauth import build_oauth
 from graphwarden.core.clock import Clock
 from graphwarden.core.config import Settings, get_settings
+from graphwarden.core.lifetime import die_with_parent
 from graphwarden.web.portal_routes import router as portal_router
 from graphwarden.web.routes import router as pages_router
 from graphwarden.web.session import install_sessions
@@ -59,7 +62,15 @@ def logging_config(level: str = "info") -> dict[str, Any]:
 
 
 def app_from_env() -> FastAPI:
-    """The platform as ``graphwarden serve`` runs it: settings from the environment."""
+    """The platform as ``graphwarden serve`` runs it: settings from the environment.
+
+    In a worker process (uvicorn's workers are ``multiprocessing`` children of its master) the
+    worker first arranges to be killed when the master dies, so a ``kill -9`` of the master
+    never leaves workers serving on their own (:func:`~graphwarden.core.lifetime.die_with_parent`;
+    SIGKILL is safe: a response's records are durable before its body leaves)."""
+    master = multiprocessing.parent_process()
+    if master is not None and master.pid is not None:
+        die_with_parent(master.pid, signal.SIGKILL)
     return create_server(settings=get_settings())
 
 

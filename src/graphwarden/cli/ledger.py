@@ -22,6 +22,7 @@ from graphwarden.cli.context import fail, opened_store, print_json, print_table
 from graphwarden.core.clock import SystemClock
 from graphwarden.core.config import get_settings
 from graphwarden.core.errors import ConfigError, VerificationError
+from graphwarden.core.lifetime import die_with_parent
 from graphwarden.ledger.export import export_parquet
 from graphwarden.ledger.integrator import INTERVAL_S, Integrator
 from graphwarden.ledger.merkle import verify_consistency, verify_inclusion
@@ -315,6 +316,8 @@ def integrate_command(
             )
             for number in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(number, lambda *_: stop.set())
+            if parent_pid is not None:  # the server that started it: stop when it dies
+                die_with_parent(parent_pid, signal.SIGTERM)
             worker.start()
             while worker.is_alive():
                 worker.join(0.5)
