@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 
+from graphwarden.api.openapi import graph_errors
 from graphwarden.core.errors import InvalidInput, NotFound
 from graphwarden.ledger.publisher import HeadPublisher
 from graphwarden.ledger.queries import latest_head, prove_consistency, prove_inclusion
@@ -74,7 +75,7 @@ def _number(name: str, value: str | None, *, required: bool = True) -> int | Non
     return number
 
 
-@router.get("/.well-known/graphwarden-ledger-key")
+@router.get("/.well-known/graphwarden-ledger-key", responses=graph_errors(503))
 def ledger_key(request: Request) -> dict[str, Any]:
     """The key that signs tree heads: verify with this and nothing else."""
     signer = _signer(request)
@@ -88,7 +89,7 @@ def ledger_key(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/ledger/tree-head")
+@router.get("/ledger/tree-head", responses=graph_errors(404, 503))
 def tree_head(request: Request) -> dict[str, Any]:
     """The newest signed tree head."""
     head = latest_head(request.app.state.engine)
@@ -97,9 +98,11 @@ def tree_head(request: Request) -> dict[str, Any]:
     return head.to_json()
 
 
-@router.get("/ledger/proof/inclusion")
+@router.get("/ledger/proof/inclusion", responses=graph_errors(400, 404, 503))
 def inclusion(
-    request: Request, seq: str | None = None, tree_size: str | None = None
+    request: Request,
+    seq: Annotated[str, Query(description="The record's sequence number")],
+    tree_size: Annotated[str | None, Query(description="A signed head's size")] = None,
 ) -> dict[str, Any]:
     """The inclusion proof of record ``seq`` (as ``graphwarden ledger prove`` prints it)."""
     number = _number("seq", seq)
@@ -108,9 +111,11 @@ def inclusion(
     return prove_inclusion(request.app.state.engine, number, size).to_json()
 
 
-@router.get("/ledger/proof/consistency")
+@router.get("/ledger/proof/consistency", responses=graph_errors(400, 404, 503))
 def consistency(
-    request: Request, first: str | None = None, second: str | None = None
+    request: Request,
+    first: Annotated[str, Query(description="The older signed head's size")],
+    second: Annotated[str, Query(description="The newer signed head's size")],
 ) -> dict[str, Any]:
     """The consistency proof between the signed heads of sizes ``first`` and ``second``."""
     a = _number("first", first)

@@ -14,11 +14,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from graphwarden.core.errors import ConfigError
 
@@ -51,6 +54,7 @@ class Settings:
         if redis_url is not None and not redis_url.startswith(("redis://", "rediss://")):
             raise ConfigError("GRAPHWARDEN_REDIS_URL must start with redis:// or rediss://")
         issuer = (env.get("GRAPHWARDEN_ISSUER") or "http://127.0.0.1:8000").rstrip("/")
+        _check_issuer(issuer)
         integration = env.get("GRAPHWARDEN_LEDGER_INTEGRATION") or "inline"
         if integration not in ("inline", "deferred"):
             raise ConfigError(
@@ -63,6 +67,27 @@ class Settings:
             issuer=issuer,
             ledger_integration=integration,
             allow_internal_callbacks=env.get("GRAPHWARDEN_ALLOW_INTERNAL_CALLBACKS", "") == "1",
+        )
+
+
+def _check_issuer(issuer: str) -> None:
+    """OAuth 2 requires TLS: the issuer is https, or http only on this machine (development)."""
+    try:
+        parts = urlsplit(issuer)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = None, ""
+    loopback = host == "localhost"
+    with contextlib.suppress(ValueError):
+        loopback = loopback or ipaddress.ip_address(host).is_loopback
+    if (
+        parts is None
+        or not host
+        or not (parts.scheme == "https" or (parts.scheme == "http" and loopback))
+    ):
+        raise ConfigError(
+            f"GRAPHWARDEN_ISSUER must be an https:// URL (http:// only on localhost or a "
+            f"loopback address: OAuth 2 requires TLS), got {issuer!r}"
         )
 
 
