@@ -13,18 +13,22 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from graphwarden.api.access import Caller, pick_token
 from graphwarden.api.errors import invalid_parameter, unknown_path
 from graphwarden.api.fields import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
 from graphwarden.api.middleware import request_id_of
+from graphwarden.api.openapi import graph_errors
 from graphwarden.api.ratelimit_middleware import charged, enforce_rate_limit
 from graphwarden.api.reader import GraphReader, LinkBuilder, PageRequest
 from graphwarden.core.types import API_VERSIONS, ApiVersion
 
 router = APIRouter(tags=["Graph API"])
+
+#: what any Graph API route can answer besides 200
+GRAPH_ERRORS = graph_errors(400, 403, 404, 429, 503)
 
 Fields = Annotated[
     str | None,
@@ -33,6 +37,16 @@ Fields = Annotated[
 AccessToken = Annotated[str | None, Query(description="The access token (or use a header)")]
 Authorization = Annotated[
     str | None, Header(description="`Bearer <access token>`", include_in_schema=True)
+]
+Version = Annotated[
+    str,
+    Path(
+        description="The platform version the call is served under",
+        json_schema_extra={"enum": list(API_VERSIONS)},
+    ),
+]
+Edge = Annotated[
+    str, Path(description="The edge", json_schema_extra={"enum": ["friends", "likes"]})
 ]
 Limit = Annotated[str | None, Query(description=f"Page size, {MIN_LIMIT}..{MAX_LIMIT}")]
 Cursor = Annotated[str | None, Query(description="A cursor from `paging.cursors`")]
@@ -65,7 +79,7 @@ def _caller(
 
 def _answer(
     request: Request,
-    version: str,
+    version: Version,
     access_token: str | None,
     authorization: str | None,
     work: Callable[[Caller], dict[str, Any]],
@@ -100,10 +114,14 @@ def _limit(value: str | None) -> int:
     return limit
 
 
-@router.get("/{version}/{target}/permissions", summary="Permissions the user granted or declined")
+@router.get(
+    "/{version}/{target}/permissions",
+    summary="Permissions the user granted or declined",
+    responses=GRAPH_ERRORS,
+)
 def read_permissions(
     request: Request,
-    version: str,
+    version: Version,
     target: str,
     access_token: AccessToken = None,
     authorization: Authorization = None,
@@ -117,10 +135,14 @@ def read_permissions(
     )
 
 
-@router.delete("/{version}/{target}/permissions", summary="Remove the app (revoke everything)")
+@router.delete(
+    "/{version}/{target}/permissions",
+    summary="Remove the app (revoke everything)",
+    responses=GRAPH_ERRORS,
+)
 def remove_app(
     request: Request,
-    version: str,
+    version: Version,
     target: str,
     access_token: AccessToken = None,
     authorization: Authorization = None,
@@ -134,10 +156,14 @@ def remove_app(
     )
 
 
-@router.delete("/{version}/{target}/permissions/{permission}", summary="Revoke one permission")
+@router.delete(
+    "/{version}/{target}/permissions/{permission}",
+    summary="Revoke one permission",
+    responses=GRAPH_ERRORS,
+)
 def revoke_permission(
     request: Request,
-    version: str,
+    version: Version,
     target: str,
     permission: str,
     access_token: AccessToken = None,
@@ -152,12 +178,16 @@ def revoke_permission(
     )
 
 
-@router.get("/{version}/{target}/{edge}", summary="An edge of a person: friends or likes")
+@router.get(
+    "/{version}/{target}/{edge}",
+    summary="An edge of a person: friends or likes",
+    responses=GRAPH_ERRORS,
+)
 def read_edge(
     request: Request,
-    version: str,
+    version: Version,
     target: str,
-    edge: str,
+    edge: Edge,
     fields: Fields = None,
     limit: Limit = None,
     after: Cursor = None,
@@ -178,10 +208,14 @@ def read_edge(
     )
 
 
-@router.get("/{version}/{target}", summary="A person: the token's user (`me`) or an id")
+@router.get(
+    "/{version}/{target}",
+    summary="A person: the token's user (`me`) or an id",
+    responses=GRAPH_ERRORS,
+)
 def read_node(
     request: Request,
-    version: str,
+    version: Version,
     target: str,
     fields: Fields = None,
     access_token: AccessToken = None,

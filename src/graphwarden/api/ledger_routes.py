@@ -34,6 +34,7 @@ from fastapi import APIRouter, FastAPI, Header, Query, Request
 
 from graphwarden.api.access import pick_token
 from graphwarden.api.middleware import request_id_of
+from graphwarden.api.openapi import graph_errors
 from graphwarden.consent.interfaces import ConsentService
 from graphwarden.consent.sessions import session_account
 from graphwarden.core.errors import AuthError, InvalidInput, NotFound, PermissionDenied
@@ -102,7 +103,7 @@ def _number(name: str, value: str | None, *, required: bool = True) -> int | Non
     return number
 
 
-@router.get("/.well-known/graphwarden-ledger-key")
+@router.get("/.well-known/graphwarden-ledger-key", responses=graph_errors(503))
 def ledger_key(request: Request) -> dict[str, Any]:
     """The key that signs tree heads: verify with this and nothing else."""
     signer = _signer(request)
@@ -116,7 +117,7 @@ def ledger_key(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/ledger/tree-head")
+@router.get("/ledger/tree-head", responses=graph_errors(404, 503))
 def tree_head(request: Request) -> dict[str, Any]:
     """The newest signed tree head."""
     head = latest_head(request.app.state.engine)
@@ -204,12 +205,12 @@ AuthorizationHeader = Annotated[
 
 @router.get(
     "/ledger/proof/inclusion",
-    responses={404: {"description": "No such record, or not one the caller may see"}},
+    responses=graph_errors(400, 404, 503),
 )
 def inclusion(
     request: Request,
-    seq: str | None = None,
-    tree_size: str | None = None,
+    seq: Annotated[str, Query(description="The record's sequence number")],
+    tree_size: Annotated[str | None, Query(description="A signed head's size")] = None,
     access_token: AccessTokenQuery = None,
     authorization: AuthorizationHeader = None,
 ) -> dict[str, Any]:
@@ -233,9 +234,11 @@ def inclusion(
     return _as_app_sees_it(request.app.state.consent, proof, record)
 
 
-@router.get("/ledger/proof/consistency")
+@router.get("/ledger/proof/consistency", responses=graph_errors(400, 404, 503))
 def consistency(
-    request: Request, first: str | None = None, second: str | None = None
+    request: Request,
+    first: Annotated[str, Query(description="The older signed head's size")],
+    second: Annotated[str, Query(description="The newer signed head's size")],
 ) -> dict[str, Any]:
     """The consistency proof between the signed heads of sizes ``first`` and ``second``."""
     a = _number("first", first)

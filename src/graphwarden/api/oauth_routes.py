@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from graphwarden.api.openapi import form_body, oauth_errors
 from graphwarden.consent.oauth import (
     OAuthComponents,
     oauth_components,
@@ -105,19 +106,53 @@ async def _answer(request: Request, work: Any) -> Response:
     return _response(result)
 
 
-@router.post("/oauth/token")
+_CLIENT = {
+    "client_id": "the app's id (or HTTP Basic authentication)",
+    "client_secret": "the app's secret (or HTTP Basic authentication)",
+}
+_TOKEN_FORM = {
+    "token": "the token",
+    "token_type_hint": "access_token or refresh_token",
+    **_CLIENT,
+}
+
+
+@router.post(
+    "/oauth/token",
+    responses=oauth_errors(400, 401, 503),
+    openapi_extra=form_body(
+        {
+            "grant_type": "authorization_code or refresh_token",
+            "code": "the authorization code",
+            "redirect_uri": "the redirect URI the code was issued for",
+            "code_verifier": "the PKCE verifier (RFC 7636)",
+            "refresh_token": "the refresh token",
+            "scope": "a narrower scope for a refresh",
+            **_CLIENT,
+        },
+        ["grant_type"],
+    ),
+)
 async def token(request: Request) -> Response:
     """RFC 6749 §3.2: exchange a code (with its PKCE verifier) or a refresh token."""
     return await _answer(request, lambda c, p: c.server.token_response(p))
 
 
-@router.post("/oauth/revoke")
+@router.post(
+    "/oauth/revoke",
+    responses=oauth_errors(400, 401, 503),
+    openapi_extra=form_body(_TOKEN_FORM, ["token"]),
+)
 async def revoke(request: Request) -> Response:
     """RFC 7009: revoke an access or refresh token; 200 even for unknown tokens."""
     return await _answer(request, lambda c, p: c.server.endpoint_response("revocation", p))
 
 
-@router.post("/oauth/introspect")
+@router.post(
+    "/oauth/introspect",
+    responses=oauth_errors(400, 401, 503),
+    openapi_extra=form_body(_TOKEN_FORM, ["token"]),
+)
 async def introspect(request: Request) -> Response:
     """RFC 7662: the app itself, authenticated, asks whether its token is active."""
     return await _answer(request, lambda c, p: c.server.endpoint_response("introspection", p))

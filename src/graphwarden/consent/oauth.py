@@ -34,6 +34,7 @@ from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import (
     ClientMixin,
     InvalidRequestError,
+    OAuth2Error,
     grants,
 )
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
@@ -409,12 +410,18 @@ class GraphwardenAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def token_response(self, request: OAuthHttpRequest) -> OAuthResponse:
         """The token endpoint; RFC 6749 errors as JSON, never an exception."""
-        response: OAuthResponse = self.create_token_response(request)
+        try:
+            response: OAuthResponse = self.create_token_response(request)
+        except OAuth2Error as error:  # refused before a grant is chosen (insecure transport)
+            response = self.handle_error_response(None, error)
         return _no_store(response)
 
     def endpoint_response(self, name: str, request: OAuthHttpRequest) -> OAuthResponse:
-        """The revocation or introspection endpoint."""
-        response: OAuthResponse = self.create_endpoint_response(name, request)
+        """The revocation or introspection endpoint; RFC 6749 errors, never an exception."""
+        try:
+            response: OAuthResponse = self.create_endpoint_response(name, request)
+        except OAuth2Error as error:  # refused before the endpoint runs (insecure transport)
+            response = self.handle_error_response(None, error)
         return _no_store(response)
 
 
