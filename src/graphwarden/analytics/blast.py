@@ -21,7 +21,7 @@ import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graphwarden.analytics.engines import as_micros
+from graphwarden.analytics.engines import as_micros, materialize
 from graphwarden.analytics.exposure import quiet_backend
 
 #: installers listed by name in a blast radius (the rest are counted)
@@ -89,15 +89,12 @@ def blast_radius(
 ) -> BlastRadius:
     """The blast radius of ``app_id`` over the ``ledger`` and ``people`` tables of ``con``.
 
-    The app's records are read once into the engine's cache, then every figure is a small
-    query over them.
+    The app's records are read once into the engine's cache (a temporary table of the
+    connection, gone with it), then every figure is a small query over them.
     """
     with quiet_backend():
-        t = app_records(ledger, app_id, tree_size).cache()
-        try:
-            return _blast(t, people, app_id, tree_size)
-        finally:
-            t.release()
+        t = materialize(con, app_records(ledger, app_id, tree_size))
+        return _blast(t, people, app_id, tree_size)
 
 
 def _blast(t: Any, people: Any, app_id: int, tree_size: int | None) -> BlastRadius:

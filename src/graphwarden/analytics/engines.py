@@ -17,6 +17,7 @@ run on.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,6 +120,19 @@ def people_table(con: Any, path: Path) -> Any:
     return t.select("person_id", "country")
 
 
+def materialize(con: Any, expr: Any) -> Any:
+    """``expr`` computed once and kept for the connection's life (DuckDB: a temporary table;
+    Spark: a cached DataFrame), so several queries over it do not scan the ledger again."""
+    if con.name == "duckdb":
+        # a temporary table goes with the connection (Ibis's own cache cannot drop its
+        # table again on this DuckDB, and its finalizer would raise at exit)
+        return con.create_table(f"gw_tmp_{next(_names)}", expr, temp=True)
+    return expr.cache()
+
+
+_names = itertools.count(1)
+
+
 def as_micros(value: Any) -> int | None:
     """A timestamp as either engine returns it (DuckDB: aware; Spark: naive UTC) in
     microseconds since the epoch."""
@@ -137,6 +151,7 @@ __all__ = [
     "check_engine",
     "connect",
     "ledger_table",
+    "materialize",
     "people_table",
     "spark_available",
     "spark_session",

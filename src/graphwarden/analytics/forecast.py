@@ -22,7 +22,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
 from graphwarden.analytics.potential import decide_cases
+from graphwarden.consent.models import App
+from graphwarden.consent.review import split_permissions
 from graphwarden.core.errors import InvalidInput
 from graphwarden.graph.fields import FIELDS, Audience, Relation
 from graphwarden.graph.policy_arrays import PolicyArrays
@@ -181,11 +186,42 @@ def exposure_forecast(
     )
 
 
+def review_forecast(
+    engine: Engine,
+    review_id: int,
+    installers: int,
+    *,
+    samples: int = 200,
+    seed: int = 1,
+    arrays: PolicyArrays | None = None,
+) -> Forecast:
+    """The forecast for an App Review request: the app's version, the permissions it asks
+    for (already requested ones and the review's), ``installers`` expected installers."""
+    from graphwarden.consent.review import get_review
+    from graphwarden.graph.policy_arrays import read_policy_arrays
+
+    review = get_review(engine, review_id)
+    with Session(engine) as session:
+        app = session.get(App, int(review.app_id))
+        requested = split_permissions(app.requested_permissions) if app is not None else set()
+    arrays = arrays if arrays is not None else read_policy_arrays(engine)
+    if installers > int(arrays.platform_enabled.sum()):
+        raise InvalidInput(
+            f"{installers} installers are more than the {int(arrays.platform_enabled.sum())} "
+            "people with the platform on"
+        )
+    return exposure_forecast(
+        arrays, review.api_version, set(requested) | set(review.permissions), installers,
+        samples=samples, seed=seed,
+    )  # fmt: skip
+
+
 __all__ = [
     "COVERAGE",
     "Forecast",
     "draw_installers",
     "exposable_through_friends",
     "exposure_forecast",
+    "review_forecast",
     "reached_count",
 ]
