@@ -35,7 +35,8 @@ _SPARK_CONF: Final = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # off: PySpark's Arrow path for toPandas fails on pandas 3; results here are small
+    "spark.sql.execution.arrow.pyspark.enabled": "false",
 }
 _spark_lock = threading.Lock()
 _spark_session: Any = None
