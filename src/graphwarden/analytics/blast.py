@@ -114,18 +114,16 @@ def _blast(t: Any, people: Any, app_id: int, tree_size: int | None) -> BlastRadi
     per_field = _rows(
         t.group_by("field").aggregate(people=t.subject_id.nunique(), records=t.count())
     )
-    flagged = subjects.left_join(
-        non_consenting.mutate(nc=ibis.literal(1)), "person_id"
-    ).select(subjects.person_id, "nc")
+    flagged = subjects.left_join(non_consenting.mutate(nc=ibis.literal(1)), "person_id").select(
+        subjects.person_id, "nc"
+    )
     joined = flagged.left_join(people, flagged.person_id == people.person_id).select(
         country=people.country.fill_null("??"), nc=flagged.nc.fill_null(0)
     )
     per_country = _rows(
         joined.group_by("country").aggregate(people=joined.count(), non_consenting=joined.nc.sum())
     )
-    per_owner = t.group_by("owner_id").aggregate(
-        people=t.subject_id.nunique(), records=t.count()
-    )
+    per_owner = t.group_by("owner_id").aggregate(people=t.subject_id.nunique(), records=t.count())
     top = _rows(per_owner.order_by([ibis.desc("people"), "owner_id"]).limit(TOP_INSTALLERS))
     hist = _rows(per_owner.group_by("people").aggregate(installers=per_owner.count()))
     return BlastRadius(
@@ -150,10 +148,13 @@ def _blast(t: Any, people: Any, app_id: int, tree_size: int | None) -> BlastRadi
             for r in sorted(per_country, key=lambda r: (-int(r["people"]), str(r["country"])))
         },
         top_installers=[
-            {"owner_id": int(r["owner_id"]), "people": int(r["people"]),
-             "records": int(r["records"])}
+            {
+                "owner_id": int(r["owner_id"]),
+                "people": int(r["people"]),
+                "records": int(r["records"]),
+            }
             for r in top
-        ],  # fmt: skip
+        ],
         installer_histogram=sorted([int(r["people"]), int(r["installers"])] for r in hist),
     )
 

@@ -45,7 +45,9 @@ _spark_session: Any = None
 def check_engine(name: str) -> str:
     """``name`` if it is a known engine; ``InvalidInput`` otherwise."""
     if name not in ENGINES:
-        raise InvalidInput(f"the analytics engine must be one of {', '.join(ENGINES)}, not {name!r}")
+        raise InvalidInput(
+            f"the analytics engine must be one of {', '.join(ENGINES)}, not {name!r}"
+        )
     return name
 
 

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -163,10 +162,13 @@ def exposure_forecast(
                 arrays,
                 flagged,
                 draw_installers(
-                    arrays, installers, rng, target_country=target_country,
+                    arrays,
+                    installers,
+                    rng,
+                    target_country=target_country,
                     target_share=target_share,
                 ),
-            )  # fmt: skip
+            )
             for _ in range(samples)
         ],
         dtype=np.int64,
@@ -222,6 +224,6 @@ __all__ = [
     "draw_installers",
     "exposable_through_friends",
     "exposure_forecast",
-    "review_forecast",
     "reached_count",
+    "review_forecast",
 ]

@@ -88,8 +88,12 @@ def render_incident_report(view: Any) -> str:
         autoescape=select_autoescape(["html"], default=True),
     )
     return env.get_template("incident_report.html").render(
-        incident=view, blast=view.blast, potential=view.potential, plots=incident_plots(view),
-        first=_when(view.blast.first_at_us), last=_when(view.blast.last_at_us),
+        incident=view,
+        blast=view.blast,
+        potential=view.potential,
+        plots=incident_plots(view),
+        first=_when(view.blast.first_at_us),
+        last=_when(view.blast.last_at_us),
     )
 
 

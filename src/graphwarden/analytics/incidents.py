@@ -200,9 +200,7 @@ def app_potential(engine: Engine, app_id: int) -> dict[str, Any]:
         return {"version": version, "installers": 0, "people": 0, "non_consenting": 0,
                 "non_consenting_non_public": 0, "by_field": {}}  # fmt: skip
     arrays = read_policy_arrays(engine)
-    return potential_exposure(
-        arrays, version, sorted(grants), grants, approved=approved
-    ).to_json()
+    return potential_exposure(arrays, version, sorted(grants), grants, approved=approved).to_json()
 
 
 def open_incident(
@@ -297,9 +295,7 @@ def notify_incident(
             raise NotFound(f"no incident {incident_id}")
         if row.status == "closed":
             raise InvalidInput(f"incident {incident_id} is closed")
-        have = set(
-            session.scalars(select(Notice.person_id).where(Notice.incident_id == row.id))
-        )
+        have = set(session.scalars(select(Notice.person_id).where(Notice.incident_id == row.id)))
         now = clock.now()
         fresh = [
             {

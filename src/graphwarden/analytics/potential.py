@@ -74,9 +74,7 @@ def decide_cases(
         field=np.full(m, code, dtype=np.uint8),
         audience=arrays.audience[rows, audience_col],
         shares=(
-            np.ones(m, dtype=np.bool_)
-            if code == MEMBER_FIELD
-            else arrays.shares_field(rows, code)
+            np.ones(m, dtype=np.bool_) if code == MEMBER_FIELD else arrays.shares_field(rows, code)
         ),
         subject_platform=arrays.platform_enabled[rows],
         uses_app=uses,
@@ -179,9 +177,7 @@ def potential_exposure(
         people=int(exposed.sum()),
         non_consenting=int((exposed & ~installed).sum()),
         non_consenting_non_public=int((non_public & ~installed).sum()),
-        by_field={
-            f.name: int(reach[:, f.index].sum()) for f in FIELDS if reach[:, f.index].any()
-        },
+        by_field={f.name: int(reach[:, f.index].sum()) for f in FIELDS if reach[:, f.index].any()},
     )
 
 

@@ -34,8 +34,10 @@ from graphwarden.ledger.signing import (
     LedgerSigner,
     SignedTreeHead,
     key_id,
-    verify_export as verify_signature,
     verify_head,
+)
+from graphwarden.ledger.signing import (
+    verify_export as verify_signature,
 )
 
 FILES = ("affected.csv", "affected.json", "manifest.json", "manifest.sig")
@@ -164,9 +166,10 @@ def verify_export(
             raise VerificationError(f"{name} does not match the signed manifest")
     verify_head(head, public_key)
     rows = json.loads((folder / "affected.json").read_bytes())
-    if len(rows) != manifest.get("rows") or _csv_bytes(rows) != (
-        folder / "affected.csv"
-    ).read_bytes():
+    if (
+        len(rows) != manifest.get("rows")
+        or _csv_bytes(rows) != (folder / "affected.csv").read_bytes()
+    ):
         raise VerificationError("affected.csv and affected.json do not hold the same rows")
     if signed_head is not None:
         logged = signed_head(head.tree_size)

@@ -99,9 +99,7 @@ def _records(ledger: Any, app_id: int | None, tree_size: int | None) -> pa.Table
         return t.select("app_id", "at", "owner_id", "subject_id", "field").to_pyarrow()
 
 
-def _counts(
-    subjects: npt.NDArray[np.int64], denied: npt.NDArray[np.bool_]
-) -> dict[str, int]:
+def _counts(subjects: npt.NDArray[np.int64], denied: npt.NDArray[np.bool_]) -> dict[str, int]:
     return {
         "records": int(subjects.size),
         "denied_records": int(denied.sum()),
@@ -189,9 +187,7 @@ def _app_what_if(
         allowed[listed_sel] &= listed
     denied = ~allowed
     consenting_people = np.array(sorted(since), dtype=np.int64)
-    group = np.where(
-        owners == subjects, 0, np.where(np.isin(subjects, consenting_people), 1, 2)
-    )
+    group = np.where(owners == subjects, 0, np.where(np.isin(subjects, consenting_people), 1, 2))
     people, first = np.unique(subjects, return_inverse=True)
     allowed_any = np.zeros(people.size, dtype=np.bool_)
     np.logical_or.at(allowed_any, first, allowed)
@@ -235,9 +231,9 @@ def _decide(
     allowed, _ = policy.decide(
         relation=relation.astype(np.uint8),
         field=np.full(m, code, dtype=np.uint8),
-        audience=arrays.audience[rows, col] if col < N_FIELDS else np.full(
-            m, int(Audience.PUBLIC), dtype=np.uint8
-        ),
+        audience=arrays.audience[rows, col]
+        if col < N_FIELDS
+        else np.full(m, int(Audience.PUBLIC), dtype=np.uint8),
         shares=shares,
         subject_platform=arrays.platform_enabled[rows],
         uses_app=uses,

@@ -92,7 +92,9 @@ def open_command(
     reason: str = typer.Option("", "--reason", help="Why (recorded in the admin log)."),
     admin: str | None = _ADMIN,
     engine: str | None = _ENGINE,
-    out: Path | None = typer.Option(None, "--out", help="Write the HTML report here."),
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the HTML report here.")
+    ] = None,
     as_json: bool = _JSON,
 ) -> None:
     """Open an incident: the app's exact blast radius from the ledger, and its potential."""
@@ -179,8 +181,7 @@ def notify_command(
         print_json(result)
         return
     typer.echo(
-        f"incident {incident_id}: {created:,} notices created "
-        f"({len(affected):,} people affected)"
+        f"incident {incident_id}: {created:,} notices created ({len(affected):,} people affected)"
     )
 
 
@@ -239,7 +240,9 @@ def export_command(
     if as_json:
         print_json(result)
         return
-    typer.echo(f"{len(affected):,} affected people written to {folder} (tree size {head.tree_size})")
+    typer.echo(
+        f"{len(affected):,} affected people written to {folder} (tree size {head.tree_size})"
+    )
 
 
 @app.command("verify-export")
@@ -249,9 +252,10 @@ def verify_export_command(
         None, "--public-key", help="The ledger's public key (PEM or hex); default: the local key."
     ),
     against_log: bool = typer.Option(
-        True, "--against-log/--offline",
+        True,
+        "--against-log/--offline",
         help="Also recompute the list from the store's ledger and check its signed head.",
-    ),  # fmt: skip
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """Check an export: signature, file digests, tree head; with the log, the list itself.
@@ -264,8 +268,9 @@ def verify_export_command(
     settings = get_settings()
     try:
         key = (
-            load_public_key(Path(public_key).read_text() if Path(public_key).is_file()
-                            else public_key)  # fmt: skip
+            load_public_key(
+                Path(public_key).read_text() if Path(public_key).is_file() else public_key
+            )
             if public_key
             else LedgerSigner.load_or_create(settings.data_dir).public_key
         )
@@ -292,8 +297,8 @@ def verify_export_command(
         return
     typer.echo(
         f"export verifies: {manifest['rows']:,} people at tree size "
-        f"{manifest['tree_head']['tree_size']}" + (" (checked against the log)" if against_log
-                                                  else ""),  # fmt: skip
+        f"{manifest['tree_head']['tree_size']}"
+        + (" (checked against the log)" if against_log else ""),
     )
 
 

@@ -43,7 +43,7 @@ _MOUNTS: tuple[tuple[str, str, str, str], ...] = (
     ("graphwarden.cli.serve", "serve_command", "serve", "Run the Graph API and pages."),
     ("graphwarden.cli.replay", "app", "replay", "Replay scenarios such as quiz-2014."),
     ("graphwarden.cli.incident", "app", "incident", "Incident response: blast radius, notices."),
-    ("graphwarden.cli.whatif", "whatif_command", "whatif", "Recorded disclosures under another policy."),
+    ("graphwarden.cli.whatif", "whatif_command", "whatif", "Disclosures under another policy."),
     ("graphwarden.cli.demo", "demo_command", "demo", "Populate, replay quiz-2014 and serve."),
 )
 

@@ -81,9 +81,7 @@ def read_policy_arrays(engine: Engine) -> PolicyArrays:
     try:
         with engine.connect() as conn:
             value_cols = [p[name].is_not(None) for name in _VALUE_COLUMNS]
-            rows = conn.execute(
-                select(p.id, p.platform_enabled, *value_cols).order_by(p.id)
-            ).all()
+            rows = conn.execute(select(p.id, p.platform_enabled, *value_cols).order_by(p.id)).all()
             if rows:
                 arr = np.array(rows, dtype=np.int64)
                 at = np.searchsorted(ids, arr[:, 0])
@@ -109,9 +107,7 @@ def read_policy_arrays(engine: Engine) -> PolicyArrays:
                     mask |= (arr[:, 1 + k].astype(np.uint8) & 1) << np.uint8(int(cat))
                 shares[at] = mask
             lk = Like.__table__.c
-            rows = conn.execute(
-                select(lk.person_id, func.count()).group_by(lk.person_id)
-            ).all()
+            rows = conn.execute(select(lk.person_id, func.count()).group_by(lk.person_id)).all()
             likes = np.zeros(n, dtype=bool)
             if rows:
                 arr = np.array(rows, dtype=np.int64)

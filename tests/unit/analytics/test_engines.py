@@ -24,8 +24,9 @@ def _ledger(folder: Path, seed: int) -> tuple[Path, Path]:
     table = pa.table(
         {
             "seq": np.arange(n, dtype=np.int64),
-            "at": pa.array(1_400_000_000_000_000 + np.arange(n, dtype=np.int64) * 7_000_000)
-            .cast(LEDGER_SCHEMA.field("at").type),
+            "at": pa.array(1_400_000_000_000_000 + np.arange(n, dtype=np.int64) * 7_000_000).cast(
+                LEDGER_SCHEMA.field("at").type
+            ),
             "request_id": [f"r{i // 10}" for i in range(n)],
             "app_id": rng.integers(1, 4, size=n),
             "api_version": ["v1.0"] * n,

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine, text
+from tests.factories import add_app_and_person
 
 from graphwarden.analytics.engines import connect, ledger_table
 from graphwarden.analytics.forecast import (
@@ -49,7 +50,6 @@ from graphwarden.server import in_process_client
 from graphwarden.simulation.population import generate_population
 from graphwarden.simulation.replay import ReplayConfig, run_replay
 from graphwarden.simulation.scenarios import expected_grant, quiz_request
-from tests.factories import add_app_and_person
 
 CLOCK = ManualClock(datetime(2018, 3, 17, tzinfo=UTC))
 
@@ -98,8 +98,9 @@ def test_incident_on_a_quiz_replay_matches_the_replay_and_notifies_once(
     # under v1.0 the quiz took everything its installers could reach
     assert view.potential["people"] == view.blast.people
     affected = compute_affected(snap, app, view.tree_size)
-    assert notify_incident(replay_engine, view.id, affected, admin="admin:ann", clock=CLOCK) == (
-        run["exposed_users"]
+    assert (
+        notify_incident(replay_engine, view.id, affected, admin="admin:ann", clock=CLOCK)
+        == (run["exposed_users"])
     )
     assert notify_incident(replay_engine, view.id, affected, admin="admin:ann", clock=CLOCK) == 0
     notices = incident_notices(replay_engine, view.id)
@@ -142,7 +143,7 @@ def test_incident_on_a_quiz_replay_matches_the_replay_and_notifies_once(
         verify_export(folder, LedgerSigner.generate().public_key)
     tampered = (folder / "affected.csv").read_text().replace(",US,", ",GB,", 1)
     (folder / "affected.csv").write_text(tampered)
-    with pytest.raises(VerificationError, match="affected.csv"):
+    with pytest.raises(VerificationError, match=r"affected\.csv"):
         verify_export(folder, signer.public_key)
 
 
@@ -161,7 +162,8 @@ def test_whatif_v2_denies_every_non_consenting_disclosure_and_no_own_one(
     assert groups["non_consenting"]["records"] > 0
     assert groups["non_consenting"]["denied_records"] == groups["non_consenting"]["records"]
     assert groups["non_consenting"]["denied_people"] == replay["run"]["non_consenting_exposed"]
-    assert groups["own"]["records"] > 0 and groups["own"]["denied_records"] == 0
+    assert groups["own"]["records"] > 0
+    assert groups["own"]["denied_records"] == 0
     # and v1.0, the version it was served under, denies nothing
     same = what_if(
         ledger_table(con, snap.ledger), replay_engine, read_policy_arrays(replay_engine), "v1.0",
@@ -222,8 +224,10 @@ def test_the_forecast_on_the_replays_own_installers_is_the_measured_figure(
 ) -> None:
     arrays = read_policy_arrays(replay_engine)
     ledger = Path(replay["out"]) / "v1.0" / "ledger.parquet"
-    owners = sorted({r for r in pq.read_table(ledger).column("owner_id").to_pylist()})
-    flagged = exposable_through_friends(arrays, "v1.0", expected_grant("v1.0", quiz_request("v1.0")))
+    owners = sorted(set(pq.read_table(ledger).column("owner_id").to_pylist()))
+    flagged = exposable_through_friends(
+        arrays, "v1.0", expected_grant("v1.0", quiz_request("v1.0"))
+    )
     assert reached_count(arrays, flagged, arrays.rows_of(owners)) == _measured_non_public(
         ledger, arrays
     )

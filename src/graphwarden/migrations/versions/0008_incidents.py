@@ -62,7 +62,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["person_id"], ["people.id"], name=op.f("fk_notices_person_id_people"),
+            ["person_id"],
+            ["people.id"],
+            name=op.f("fk_notices_person_id_people"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notices")),
