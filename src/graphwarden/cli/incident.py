@@ -92,9 +92,7 @@ def open_command(
     reason: str = typer.Option("", "--reason", help="Why (recorded in the admin log)."),
     admin: str | None = _ADMIN,
     engine: str | None = _ENGINE,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Write the HTML report here.")
-    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the HTML report here.")] = None,
     as_json: bool = _JSON,
 ) -> None:
     """Open an incident: the app's exact blast radius from the ledger, and its potential."""
