@@ -249,7 +249,26 @@ def review_queue(request: Request) -> Response:
     if _admin_name(request) is None:
         return RedirectResponse("/login?next=/admin/review", status_code=303)
     engine = request.app.state.engine
-    return _page(request, "admin_review.html", reviews=list_reviews(engine))
+    forecast, forecast_error = None, None
+    wanted = request.query_params.get("forecast")
+    if wanted is not None:
+        from graphwarden.analytics.forecast import review_forecast
+
+        try:
+            review_id = int(wanted)
+            installers = int(request.query_params.get("installers") or 1000)
+            forecast = (review_id, review_forecast(engine, review_id, installers))
+        except ValueError:
+            forecast_error = "installers must be a number"
+        except GraphwardenError as exc:
+            forecast_error = str(exc)
+    return _page(
+        request,
+        "admin_review.html",
+        reviews=list_reviews(engine),
+        forecast=forecast,
+        forecast_error=forecast_error,
+    )
 
 
 @router.post("/admin/review/{review_id}", response_class=HTMLResponse)
