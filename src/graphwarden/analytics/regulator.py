@@ -29,7 +29,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from graphwarden.analytics.blast import AffectedPerson
-from graphwarden.core.errors import InvalidInput, VerificationError
+from graphwarden.core.errors import InvalidInput, NotFound, VerificationError
 from graphwarden.ledger.signing import (
     LedgerSigner,
     SignedTreeHead,
@@ -172,7 +172,12 @@ def verify_export(
     ):
         raise VerificationError("affected.csv and affected.json do not hold the same rows")
     if signed_head is not None:
-        logged = signed_head(head.tree_size)
+        try:
+            logged = signed_head(head.tree_size)
+        except NotFound:
+            raise VerificationError(
+                f"the log holds no signed head of size {head.tree_size}"
+            ) from None
         if logged.root_hash != head.root_hash:
             raise VerificationError(
                 f"the log's signed head of size {head.tree_size} has another root"

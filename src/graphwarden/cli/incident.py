@@ -274,20 +274,28 @@ def verify_export_command(
         )
     except ValueError as exc:
         fail(f"bad public key: {exc}")
-    try:
-        if against_log:
-            with opened_store() as store:
-                snapshot = _snapshot(store, sign=False)
+    manifest: dict[str, Any] | None = None
+    problem: str | None = None
+    if against_log:
+        with opened_store() as store:
+            snapshot = _snapshot(store, sign=False)
+            try:
                 manifest = verify_export(
-                    folder, key,
+                    folder,
+                    key,
                     recompute=lambda app_id, size: compute_affected(snapshot, app_id, size),
                     signed_head=lambda size: head_at(store, size),
-                )  # fmt: skip
-        else:
+                )
+            except VerificationError as exc:
+                problem = str(exc)
+    else:
+        try:
             manifest = verify_export(folder, key)
-    except VerificationError as exc:
-        typer.echo(f"graphwarden: export does not verify: {exc}", err=True)
-        raise typer.Exit(1) from None
+        except VerificationError as exc:
+            problem = str(exc)
+    if problem is not None or manifest is None:
+        typer.echo(f"graphwarden: export does not verify: {problem}", err=True)
+        raise typer.Exit(1)
     result = {"verified": True, "rows": manifest["rows"], "tree_size":
               manifest["tree_head"]["tree_size"], "against_log": against_log}  # fmt: skip
     if as_json:
