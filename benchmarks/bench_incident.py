@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sys
@@ -36,6 +37,15 @@ PEOPLE = 50_000_000
 
 def _peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 1)
 
 
 def generate(folder: Path, records: int) -> dict[str, Any]:
@@ -87,6 +97,7 @@ def blast(folder: Path, engine: str) -> dict[str, Any]:
     from graphwarden.analytics.engines import connect, ledger_table, people_table
 
     con = connect(engine)
+    cpu = _cpu_seconds()
     started = time.perf_counter()
     result = blast_radius(
         con,
@@ -97,6 +108,8 @@ def blast(folder: Path, engine: str) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     return {
         "seconds": round(seconds, 2),
+        # CPU time of this process (DuckDB's threads run in it; Spark's JVM does not)
+        "cpu_seconds": round(_cpu_seconds() - cpu, 2),
         "records": result.records,
         "people": result.people,
         "non_consenting": result.non_consenting,
@@ -120,7 +133,8 @@ def main() -> None:
         for size in sizes:
             folder = base / str(size)
             gen = generate(folder, size)
-            run: dict[str, Any] = {"records_in_ledger": size, "generate": gen}
+            run: dict[str, Any] = {"records_in_ledger": size, "generate": gen,
+                                   "load_average": _load()}  # fmt: skip
             run["duckdb"] = blast(folder, "duckdb")
             floor = FLOORS_S.get(size)
             if floor is not None:
@@ -134,8 +148,8 @@ def main() -> None:
                 if why is None:
                     run["spark_local"] = blast(folder, "spark")
                     run["spark_agrees"] = {
-                        k: v for k, v in run["spark_local"].items() if k != "seconds"
-                    } == {k: v for k, v in run["duckdb"].items() if k != "seconds"}
+                        k: v for k, v in run["spark_local"].items() if "seconds" not in k
+                    } == {k: v for k, v in run["duckdb"].items() if "seconds" not in k}
                     run["spark_over_duckdb"] = round(
                         run["spark_local"]["seconds"] / max(run["duckdb"]["seconds"], 1e-9), 1
                     )
