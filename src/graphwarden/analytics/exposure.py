@@ -26,8 +26,10 @@ import pyarrow.parquet as pq
 from sqlalchemy import Engine
 
 from graphwarden.core.errors import InvalidInput
+from graphwarden.ledger.export import SCHEMA as EXPORT_SCHEMA
 
-#: the columns of a ledger export, in order (``graphwarden.ledger.records.Disclosure``)
+#: the attributes of a ledger record (``graphwarden.ledger.records.Disclosure``) in the order of
+#: the export's columns; ``at_us`` becomes the export's ``at`` timestamp
 LEDGER_COLUMNS: tuple[str, ...] = (
     "seq",
     "at_us",
@@ -39,21 +41,11 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "field",
     "rule_id",
 )
-#: the ledger's records as the analytics read them (the api engine's export and the bulk
-#: engine's own ledger share it, so one set of queries serves both)
-LEDGER_SCHEMA = pa.schema(
-    [
-        ("seq", pa.int64()),
-        ("at_us", pa.int64()),
-        ("request_id", pa.string()),
-        ("app_id", pa.int64()),
-        ("api_version", pa.string()),
-        ("owner_id", pa.int64()),
-        ("subject_id", pa.int64()),
-        ("field", pa.string()),
-        ("rule_id", pa.string()),
-    ]
-)
+#: the ledger's records as the analytics read them: the one schema of the ledger's Parquet
+#: export (:data:`graphwarden.ledger.export.SCHEMA`), which the api engine's per-app export
+#: and the bulk engine's own ledger write too, so one set of queries serves them all
+LEDGER_SCHEMA = EXPORT_SCHEMA
+_EXPORT_NAMES: tuple[str, ...] = tuple(EXPORT_SCHEMA.names)
 #: points kept on a growth curve (enough for a smooth plot)
 _CURVE_POINTS = 400
 
@@ -83,7 +75,10 @@ def export_ledger(
 
 
 def _write_rows(writer: pq.ParquetWriter, rows: list[tuple[Any, ...]]) -> int:
-    columns = dict(zip(LEDGER_COLUMNS, map(list, zip(*rows, strict=True)), strict=True))
+    columns: dict[str, Any] = dict(
+        zip(_EXPORT_NAMES, map(list, zip(*rows, strict=True)), strict=True)
+    )
+    columns["at"] = pa.array(columns["at"], pa.int64()).cast(LEDGER_SCHEMA.field("at").type)
     writer.write_table(pa.table(columns, schema=LEDGER_SCHEMA))
     return len(rows)
 

@@ -48,6 +48,8 @@ _MOUNTS: tuple[tuple[str, str, str, str], ...] = (
     ("graphwarden.cli.populate", "populate_command", "populate", "Generate a population."),
     ("graphwarden.cli.serve", "serve_command", "serve", "Run the Graph API and pages."),
     ("graphwarden.cli.replay", "app", "replay", "Replay scenarios such as quiz-2014."),
+    ("graphwarden.cli.incident", "app", "incident", "Incident response: blast radius, notices."),
+    ("graphwarden.cli.whatif", "whatif_command", "whatif", "Disclosures under another policy."),
     ("graphwarden.cli.demo", "demo_command", "demo", "Populate, replay quiz-2014 and serve."),
 )
 

@@ -46,17 +46,35 @@ def list_command(
 
 
 @app.command("show")
-def show_command(review_id: int, as_json: bool = _JSON) -> None:
-    """One request: the permissions, the app's stated use, and any decision."""
+def show_command(
+    review_id: int,
+    installers: int = typer.Option(
+        1000, "--installers", help="Expected installers, for the exposure forecast."
+    ),
+    samples: int = typer.Option(200, "--samples", help="Monte Carlo draws of the forecast."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the forecast's draws."),
+    as_json: bool = _JSON,
+) -> None:
+    """One request: the permissions, the app's stated use, any decision, and the exposure
+    forecast (non-consenting people whose non-public data would be reachable, 90% interval)."""
+    from graphwarden.analytics.forecast import review_forecast
+
     with opened_store() as engine:
         review = get_review(engine, review_id)
+        forecast = review_forecast(engine, review_id, installers, samples=samples, seed=seed)
     row = _row(review)
     if as_json:
-        print_json(row)
+        print_json({**row, "forecast": forecast.to_json()})
         return
     for key, value in row.items():
         shown = ", ".join(value) if isinstance(value, list) else value
         typer.echo(f"{key:>13}: {'' if shown is None else shown}")
+    typer.echo(
+        f"{'forecast':>13}: with {forecast.installers:,} installers, about "
+        f"{forecast.expected:,.0f} people who never use the app would have non-public data "
+        f"within its reach (90% interval {forecast.low:,}-{forecast.high:,}; "
+        f"{forecast.samples} draws, seed {forecast.seed})"
+    )
 
 
 def _decide(review_id: int, reason: str, admin: str | None, as_json: bool, ok: bool) -> None:

@@ -38,6 +38,10 @@ class Settings:
     ledger_integration: str = "inline"
     #: post deletion callbacks to internal addresses too (development only)
     allow_internal_callbacks: bool = False
+    #: "duckdb" or "spark": the engine the analytics' Ibis expressions run on
+    analytics_engine: str = "duckdb"
+    #: the Spark master the analytics use with ``analytics_engine="spark"``
+    spark_master: str = "local[2]"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -60,6 +64,11 @@ class Settings:
             raise ConfigError(
                 f"GRAPHWARDEN_LEDGER_INTEGRATION must be inline or deferred, got {integration!r}"
             )
+        analytics = env.get("GRAPHWARDEN_ANALYTICS_ENGINE") or "duckdb"
+        if analytics not in ("duckdb", "spark"):
+            raise ConfigError(
+                f"GRAPHWARDEN_ANALYTICS_ENGINE must be duckdb or spark, got {analytics!r}"
+            )
         return cls(
             database_url=url,
             data_dir=data_dir,
@@ -67,6 +76,8 @@ class Settings:
             issuer=issuer,
             ledger_integration=integration,
             allow_internal_callbacks=env.get("GRAPHWARDEN_ALLOW_INTERNAL_CALLBACKS", "") == "1",
+            analytics_engine=analytics,
+            spark_master=env.get("GRAPHWARDEN_SPARK_MASTER") or "local[2]",
         )
 
 

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Engine, text
 
 from graphwarden.core.errors import StoreError
+from graphwarden.ledger.records import Disclosure, to_micros
 
 SCHEMA = pa.schema(
     [
@@ -144,6 +145,16 @@ def _table(rows: list[Any]) -> pa.Table:
     )
 
 
+def record_of(row: dict[str, Any]) -> Disclosure:
+    """A row of the export (as ``pyarrow``'s ``to_pylist`` gives it) back as the ledger's
+    record, whose :meth:`~graphwarden.ledger.records.Disclosure.leaf_hash` a verifier checks."""
+    fields = {k: v for k, v in row.items() if k in _RECORD_FIELDS}
+    return Disclosure(at_us=to_micros(row["at"]), **fields)
+
+
+_RECORD_FIELDS = frozenset(SCHEMA.names) - {"at"}
+
+
 def _day_name(day: int) -> str:
     return datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y-%m-%d")
 
@@ -171,4 +182,4 @@ def _swap_into_place(tmp: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-__all__ = ["SCHEMA", "ExportResult", "export_parquet"]
+__all__ = ["SCHEMA", "ExportResult", "export_parquet", "record_of"]

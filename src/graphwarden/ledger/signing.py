@@ -27,6 +27,8 @@ from graphwarden.core.errors import ConfigError, VerificationError
 
 KEY_FILE_NAME = "ledger-signing-key.pem"
 STH_DOMAIN = b"graphwarden-sth-v1\x00"
+#: domain of an export's signature (a regulator's list): never mistaken for a tree head
+EXPORT_DOMAIN = b"graphwarden-export-v1\x00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,14 @@ def verify_head(head: SignedTreeHead, public_key: Ed25519PublicKey) -> None:
         ) from None
 
 
+def verify_export(digest: bytes, signature: bytes, public_key: Ed25519PublicKey) -> None:
+    """Raise ``VerificationError`` unless ``signature`` signs the export manifest ``digest``."""
+    try:
+        public_key.verify(signature, EXPORT_DOMAIN + digest)
+    except InvalidSignature:
+        raise VerificationError("the export's signature does not verify") from None
+
+
 class LedgerSigner:
     """Holds the ledger's Ed25519 key and signs tree heads with it."""
 
@@ -183,6 +193,10 @@ class LedgerSigner:
         signature = self._key.sign(sth_message(tree_size, timestamp_us, root_hash))
         return SignedTreeHead(tree_size, root_hash, timestamp_us, signature, self.key_id)
 
+    def sign_export(self, digest: bytes) -> bytes:
+        """Sign the SHA-256 ``digest`` of an export's manifest (see :data:`EXPORT_DOMAIN`)."""
+        return self._key.sign(EXPORT_DOMAIN + digest)
+
     def public_key_pem(self) -> str:
         return public_key_pem(self.public_key)
 
@@ -210,6 +224,7 @@ def _load_private_key(path: Path) -> Ed25519PrivateKey:
 
 
 __all__ = [
+    "EXPORT_DOMAIN",
     "KEY_FILE_NAME",
     "LedgerSigner",
     "SignedTreeHead",
@@ -218,5 +233,6 @@ __all__ = [
     "public_key_pem",
     "raw_public_key",
     "sth_message",
+    "verify_export",
     "verify_head",
 ]

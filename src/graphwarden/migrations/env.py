@@ -16,6 +16,7 @@ for _module in (
     "graphwarden.consent.platform_models",
     "graphwarden.consent.sessions",
     "graphwarden.ledger.models",
+    "graphwarden.analytics.incident_models",
 ):
     try:
         importlib.import_module(_module)

@@ -271,7 +271,7 @@ def run_bulk(
             table = pa.table(
                 {
                     "seq": seqs,
-                    "at_us": at,
+                    "at": pa.array(at, pa.int64()).cast(LEDGER_SCHEMA.field("at").type),
                     "request_id": req,
                     "app_id": np.full(m, app_id, dtype=np.int64),
                     "api_version": pa.array([version] * 1, pa.string()).take(

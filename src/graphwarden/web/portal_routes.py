@@ -249,7 +249,26 @@ def review_queue(request: Request) -> Response:
     if _admin_name(request) is None:
         return RedirectResponse("/login?next=/admin/review", status_code=303)
     engine = request.app.state.engine
-    return _page(request, "admin_review.html", reviews=list_reviews(engine))
+    forecast, forecast_error = None, None
+    wanted = request.query_params.get("forecast")
+    if wanted is not None:
+        from graphwarden.analytics.forecast import review_forecast
+
+        try:
+            review_id = int(wanted)
+            installers = int(request.query_params.get("installers") or 1000)
+            forecast = (review_id, review_forecast(engine, review_id, installers))
+        except ValueError:
+            forecast_error = "installers must be a number"
+        except GraphwardenError as exc:
+            forecast_error = str(exc)
+    return _page(
+        request,
+        "admin_review.html",
+        reviews=list_reviews(engine),
+        forecast=forecast,
+        forecast_error=forecast_error,
+    )
 
 
 @router.post("/admin/review/{review_id}", response_class=HTMLResponse)
@@ -286,6 +305,62 @@ def admin_log(request: Request) -> Response:
     if _admin_name(request) is None:
         return RedirectResponse("/login?next=/admin/log", status_code=303)
     return _page(request, "admin_log.html", actions=list_actions(request.app.state.engine))
+
+
+# --- incidents (platform admins only: ledger records are private) ---------------------------
+
+
+@router.get("/admin/incidents", response_class=HTMLResponse)
+def incidents_page(request: Request) -> Response:
+    """Incidents, newest first."""
+    from graphwarden.analytics.incidents import list_incidents
+
+    if _admin_name(request) is None:
+        return RedirectResponse("/login?next=/admin/incidents", status_code=303)
+    return _page(
+        request, "admin_incidents.html", incidents=list_incidents(request.app.state.engine)
+    )
+
+
+@router.get("/admin/incidents/{incident_id}", response_class=HTMLResponse)
+def incident_page(request: Request, incident_id: int) -> Response:
+    """One incident: its blast radius, potential exposure and plots; to anyone but a platform
+    admin it does not exist."""
+    from graphwarden.analytics.incident_report import incident_plots
+    from graphwarden.analytics.incidents import get_incident
+
+    if _admin_name(request) is None:
+        return _error(request, f"no incident {incident_id}", 404)
+    try:
+        view = get_incident(request.app.state.engine, incident_id)
+    except NotFound as exc:
+        return _error(request, str(exc), 404)
+    return _page(
+        request, "admin_incident.html", incident=view, blast=view.blast,
+        potential=view.potential, plots=incident_plots(view),
+    )  # fmt: skip
+
+
+@router.post("/admin/incidents/{incident_id}/close", response_class=HTMLResponse)
+async def incident_close(request: Request, incident_id: int) -> Response:
+    """Close an incident (written to the admin log under the admin's name)."""
+    from graphwarden.analytics.incidents import close_incident
+    from graphwarden.core.clock import SystemClock
+
+    admin = _admin_name(request)
+    if admin is None:
+        return _error(request, f"no incident {incident_id}", 404)
+    try:
+        form = await _form(request)
+        close_incident(
+            request.app.state.engine, incident_id, admin=admin, clock=SystemClock(),
+            reason=form.get("reason", ""),
+        )  # fmt: skip
+    except NotFound as exc:
+        return _error(request, str(exc), 404)
+    except GraphwardenError as exc:
+        return _error(request, str(exc), 400)
+    return RedirectResponse(f"/admin/incidents/{incident_id}", status_code=303)
 
 
 __all__ = ["router"]

@@ -16,7 +16,7 @@ def _ledger(path: Path, rows: list[tuple[int, int, str, str]]) -> Path:
     table = pa.table(
         {
             "seq": list(range(len(rows))),
-            "at_us": [0] * len(rows),
+            "at": pa.array([0] * len(rows), pa.int64()).cast(LEDGER_SCHEMA.field("at").type),
             "request_id": [r[3] for r in rows],
             "app_id": [1] * len(rows),
             "api_version": ["v1.0"] * len(rows),

@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
 
+import graphwarden.analytics.incident_models
 import graphwarden.consent.models
 import graphwarden.consent.oauth_models
 import graphwarden.consent.platform_models
