@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,16 @@ from graphwarden.core.config import get_settings
 from graphwarden.core.db import create_store_engine, session_factory, upgrade
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# No deadlines: the first example of a policy property compiles the rule tables, and a loaded
+# machine makes any example slow, so a deadline only makes results flip. Under mutation
+# testing (tools/mutation/mutate.py) the examples are derandomized and no example database
+# carries failures from one mutant to the next, so a mutant's fate does not depend on the run.
+hypothesis_settings.register_profile("graphwarden", deadline=None)
+hypothesis_settings.register_profile("mutation", deadline=None, derandomize=True, database=None)
+hypothesis_settings.load_profile(
+    "mutation" if os.environ.get("GRAPHWARDEN_MUTATION") else "graphwarden"
+)
 POSTGRES_URL = os.environ.get(
     "GRAPHWARDEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -1,7 +1,9 @@
 """Verification finds and names every single tampering of the stored log.
 
 A ledger of ~1,000 records is built once; each tampering runs inside a transaction on one
-connection, is verified there, and rolled back, so a thousand tamperings stay fast.
+connection, is verified there, and rolled back, so a thousand tamperings stay fast. The log
+ends with a few records newer than its newest signed head, as a live ledger does between two
+heads: only the state row's size and right edge vouch for those.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tests.unit.ledger.builders import SIGNER, make_batch, make_ledger
 
 from graphwarden.core.clock import ManualClock
 from graphwarden.core.db import create_store_engine
+from graphwarden.ledger.merkle import MerkleFrontier
 from graphwarden.ledger.records import encode_record
 from graphwarden.ledger.signing import LedgerSigner, SignedTreeHead
 from graphwarden.ledger.verify import verify_connection, verify_ledger
@@ -25,11 +28,20 @@ from graphwarden.ledger.verify import verify_connection, verify_ledger
 HEAD_EVERY = 100
 
 
+#: records appended after the last signed head, in batches that sign no head
+TAIL_BATCHES = (5, 37, 1)
+
+
 @dataclass(frozen=True)
 class Log:
     size: int
     heads: list[int]
     batches: list[tuple[int, int, int]]  # (id, first_seq, count)
+
+    @property
+    def signed(self) -> int:
+        """The size of the newest signed head: records from here on are signed by none."""
+        return self.heads[-1]
 
 
 def _build(engine: Engine, seed: int = 7) -> Log:
@@ -54,6 +66,9 @@ def _build(engine: Engine, seed: int = 7) -> Log:
         i += 1
         clock.advance(seconds=rng.choice((0.1, 0.5, 1.5)))
     ledger.publish_head()
+    for n in TAIL_BATCHES:  # within a second and under HEAD_EVERY records: no head falls due
+        ledger.append(make_batch(n, request_id=f"tail-{n}", at=clock.now()))
+        total += n
     with engine.connect() as conn:
         heads = [
             r[0] for r in conn.exec_driver_sql("SELECT tree_size FROM signed_tree_heads ORDER BY 1")
@@ -118,8 +133,56 @@ def _set_leaf(conn: Connection, seq: int, leaf: bytes) -> None:
     )
 
 
-def _first_head_after(log: Log, seq: int) -> int:
-    return min(h for h in log.heads if h > seq)
+def _first_head_after(log: Log, seq: int) -> int | None:
+    return min((h for h in log.heads if h > seq), default=None)
+
+
+def _stored_leaves(conn: Connection) -> list[bytes]:
+    blob = b"".join(
+        bytes(r[0])
+        for r in conn.exec_driver_sql(
+            "SELECT leaf_hashes FROM disclosure_batches ORDER BY first_seq"
+        )
+    )
+    return [blob[i : i + 32] for i in range(0, len(blob), 32)]
+
+
+def _rewrite_state(conn: Connection, size: int) -> None:
+    """Make the state row describe the first ``size`` records and the newest head left, as a
+    forger with write access to the store (but not the signing key) would."""
+    frontier = MerkleFrontier()
+    frontier.extend(_stored_leaves(conn)[:size])
+    head_size, head_at = conn.exec_driver_sql(
+        "SELECT tree_size, timestamp_us FROM signed_tree_heads ORDER BY tree_size DESC LIMIT 1"
+    ).one()
+    (next_batch,) = conn.exec_driver_sql("SELECT MAX(id) + 1 FROM disclosure_batches").one()
+    conn.execute(
+        text(
+            "UPDATE ledger_state SET next_seq = :n, tree_size = :n, frontier = :f, "
+            "next_batch_id = :b, last_head_size = :h, last_head_at_us = :t WHERE id = 1"
+        ),
+        {"n": size, "f": frontier.to_bytes(), "b": int(next_batch), "h": head_size, "t": head_at},
+    )
+
+
+def _truncate(conn: Connection, size: int) -> None:
+    """Cut the log to its first ``size`` records, batches and heads included."""
+    conn.execute(text("DELETE FROM disclosures WHERE seq >= :s"), {"s": size})
+    conn.execute(text("DELETE FROM disclosure_batches WHERE first_seq >= :s"), {"s": size})
+    conn.execute(text("DELETE FROM signed_tree_heads WHERE tree_size > :s"), {"s": size})
+    straddling = conn.execute(
+        text(
+            "SELECT id, first_seq, leaf_hashes FROM disclosure_batches "
+            "WHERE first_seq < :s AND first_seq + count > :s"
+        ),
+        {"s": size},
+    ).first()
+    if straddling is not None:
+        batch_id, first, blob = int(straddling[0]), int(straddling[1]), bytes(straddling[2])
+        conn.execute(
+            text("UPDATE disclosure_batches SET count = :c, leaf_hashes = :h WHERE id = :id"),
+            {"c": size - first, "h": blob[: 32 * (size - first)], "id": batch_id},
+        )
 
 
 Tamper = Callable[[Connection, Log, random.Random], tuple[str, int]]
@@ -140,7 +203,10 @@ def edit_record_and_leaf(conn: Connection, log: Log, rng: random.Random) -> tupl
     values[6] = int(values[6]) + 1  # type: ignore[call-overload]
     conn.exec_driver_sql(f"UPDATE disclosures SET subject_id = subject_id + 1 WHERE seq = {seq}")
     _set_leaf(conn, seq, _leaf(values))
-    return "head", _first_head_after(log, seq)
+    head = _first_head_after(log, seq)
+    if head is None:  # after the newest head: only the state row's right edge shows it
+        return "seq", log.signed
+    return "head", head
 
 
 def edit_batch(conn: Connection, log: Log, rng: random.Random) -> tuple[str, int]:
@@ -293,9 +359,100 @@ def roll_back(conn: Connection, log: Log, rng: random.Random) -> tuple[str, int]
     return "rollback", keep
 
 
+def roll_back_rewriting_state(conn: Connection, log: Log, rng: random.Random) -> tuple[str, int]:
+    # the careful version: the log, its batches, its heads and its state row all agree on an
+    # older head; every check of the log against itself passes, only a trusted head is left
+    keep = rng.choice(log.heads[:-1])
+    _truncate(conn, keep)
+    _rewrite_state(conn, keep)
+    return "rollback", keep
+
+
 def edit_state(conn: Connection, log: Log, rng: random.Random) -> tuple[str, int]:
     conn.exec_driver_sql("UPDATE ledger_state SET next_seq = next_seq + 1")
     return "seq", log.size
+
+
+def edit_unsigned_record_and_leaf(
+    conn: Connection, log: Log, rng: random.Random
+) -> tuple[str, int]:
+    # a record no head signs yet, rewritten with its leaf hash: only the right edge the state
+    # row keeps can tell
+    seq = rng.randrange(log.signed, log.size)
+    values = _record(conn, seq)
+    values[7] = "email"
+    conn.execute(text("UPDATE disclosures SET field = 'email' WHERE seq = :s"), {"s": seq})
+    _set_leaf(conn, seq, _leaf(values))
+    return "seq", log.signed
+
+
+def drop_unsigned_batches(conn: Connection, log: Log, rng: random.Random) -> tuple[str, int]:
+    # whole batches after the newest head, records and all: the log is shorter than the
+    # state row says
+    tail = [b for b in log.batches if b[1] >= log.signed]
+    first = rng.choice(tail[1:])[1]
+    conn.execute(text("DELETE FROM disclosures WHERE seq >= :s"), {"s": first})
+    conn.execute(text("DELETE FROM disclosure_batches WHERE first_seq >= :s"), {"s": first})
+    return "seq", first
+
+
+def append_forged_batch(conn: Connection, log: Log, rng: random.Random) -> tuple[str, int]:
+    # a batch after the end, consistent in itself (its leaf hashes are right), that the state
+    # row does not count
+    batch_id, first, count = log.batches[-1]
+    n = rng.randint(1, 3)
+    conn.execute(
+        text(
+            "INSERT INTO disclosure_batches (id, first_seq, count, at_us, request_id, app_id, "
+            "api_version, owner_id, leaf_hashes) SELECT id + 1, :first, :n, at_us, request_id, "
+            "app_id, api_version, owner_id, :h FROM disclosure_batches WHERE id = :id"
+        ),
+        {"first": log.size, "n": n, "h": b"", "id": batch_id},
+    )
+    leaves = b""
+    for seq in range(log.size, log.size + n):
+        values = _record(conn, first)
+        conn.execute(
+            text(
+                "INSERT INTO disclosures (seq, batch_id, subject_id, field, rule_id) "
+                "VALUES (:seq, :b, :subject, :field, :rule)"
+            ),
+            {
+                "seq": seq,
+                "b": batch_id + 1,
+                "subject": values[6],
+                "field": "email",
+                "rule": values[8],
+            },
+        )
+        leaves += _leaf([seq, *values[1:7], "email", values[8]])
+    conn.execute(
+        text("UPDATE disclosure_batches SET leaf_hashes = :h WHERE id = :id"),
+        {"h": leaves, "id": batch_id + 1},
+    )
+    return "seq", log.size
+
+
+def backdate_head(conn: Connection, log: Log, rng: random.Random) -> tuple[str, int]:
+    # a head re-signed with the ledger's own key (leaked) and a time before its predecessor's:
+    # its signature and root are right, only the order of the times shows it
+    index = rng.randrange(1, len(log.heads))
+    size = log.heads[index]
+    (before,) = conn.execute(
+        text("SELECT timestamp_us FROM signed_tree_heads WHERE tree_size = :s"),
+        {"s": log.heads[index - 1]},
+    ).one()
+    (root_hash,) = conn.execute(
+        text("SELECT root_hash FROM signed_tree_heads WHERE tree_size = :s"), {"s": size}
+    ).one()
+    forged = SIGNER.sign(size, bytes(root_hash), int(before) - 1)
+    conn.execute(
+        text(
+            "UPDATE signed_tree_heads SET timestamp_us = :t, signature = :sig WHERE tree_size = :s"
+        ),
+        {"t": forged.timestamp_us, "sig": forged.signature, "s": size},
+    )
+    return "head", size
 
 
 MALLORY = LedgerSigner.generate()
@@ -312,6 +469,11 @@ TAMPERINGS: list[Tamper] = [
     head_signed_by_another_key,
     delete_head,
     edit_state,
+    roll_back_rewriting_state,
+    edit_unsigned_record_and_leaf,
+    drop_unsigned_batches,
+    append_forged_batch,
+    backdate_head,
 ]
 
 
