@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,38 @@ def unavailable(what: str, why: str) -> None:
     if IN_CI:
         pytest.fail(f"{message} (CI=true requires it)")
     pytest.skip(message)
+
+
+# --- memo caches ----------------------------------------------------------------------------
+
+#: the security core's packages: their test modules start with every memo cache empty
+MEMO_PACKAGES = (
+    "graphwarden.policy",
+    "graphwarden.ledger",
+    "graphwarden.consent",
+    "graphwarden.disclosure",
+)
+
+
+def clear_memo_caches() -> list[str]:
+    """Empty every ``functools`` cache (``lru_cache``, ``cache``) defined in the loaded
+    modules of :data:`MEMO_PACKAGES`; return their names. A cache one test filled would
+    otherwise answer the next test from what an earlier case computed."""
+    cleared = []
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith(MEMO_PACKAGES):
+            continue
+        for attr, value in list(vars(module).items()):
+            if callable(getattr(value, "cache_clear", None)) and value.__module__ == name:
+                value.cache_clear()
+                cleared.append(f"{name}.{attr}")
+    return cleared
+
+
+@pytest.fixture(scope="module")
+def cleared_memo_caches() -> None:
+    """Used (autouse) by the test folders of the security core: see ``conftest.py`` there."""
+    clear_memo_caches()
 
 
 # --- SQLite ---------------------------------------------------------------------------------

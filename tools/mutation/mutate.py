@@ -140,7 +140,7 @@ def run_one(mutant: Mutant | None, tests: Sequence[str], timeout: float) -> tupl
     with tempfile.TemporaryDirectory(prefix="gw-mutant-") as tmp:
         shadow = shadow_copy(Path(tmp), mutant)
         try:
-            proc = subprocess.run(
+            proc = subprocess.run(  # noqa: S603 (our own interpreter and test paths)
                 pytest_command(tests),
                 cwd=ROOT,
                 env=test_env(shadow),
@@ -164,7 +164,7 @@ def check_shadowing() -> None:
     """The copy must shadow the package, or every mutant would 'survive' untested."""
     with tempfile.TemporaryDirectory(prefix="gw-mutant-") as tmp:
         shadow = shadow_copy(Path(tmp), None)
-        out = subprocess.run(
+        out = subprocess.run(  # noqa: S603
             [sys.executable, "-c", f"import {PACKAGE}; print({PACKAGE}.__file__)"],
             cwd=ROOT,
             env=test_env(shadow),
@@ -267,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"PYTHONPATH={args.out} pytest ...   # line {chosen[0].line}")
         return 0
     if args.list:
-        for path, ms in found.items():
+        for ms in found.values():
             for m in ms:
                 mark = "  [equivalent]" if m.id in equivalent else ""
                 print(f"{m.line:5}  {m.id}{mark}")

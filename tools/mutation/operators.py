@@ -15,6 +15,9 @@ Operators (each mutant changes exactly one place):
              deleted (the check is gone);
 * ``return`` a returned expression replaced by ``None``.
 
+Docstrings, f-strings (messages), annotations, decorators (a cache's size, a dataclass's
+slots) and ``__all__`` are left alone.
+
 A mutant is spliced into the source text (the changed node's span is replaced), so the rest
 of the file, comments included, stays as it was. Its id is stable across unrelated edits:
 ``path::function::operator::original->replacement#n``, where ``n`` counts earlier mutants with
@@ -138,8 +141,6 @@ class _Collector:
             return
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             inner = f"{scope}.{stmt.name}" if scope != "<module>" else stmt.name
-            for deco in stmt.decorator_list:
-                self.expression(deco, scope)
             if not isinstance(stmt, ast.ClassDef):
                 for default in [*stmt.args.defaults, *stmt.args.kw_defaults]:
                     if default is not None:
@@ -148,9 +149,11 @@ class _Collector:
             return
         if isinstance(stmt, ast.If) and not stmt.orelse and _ends_in_exit(stmt.body):
             self.add(scope, "guard", stmt, "pass")
-        if isinstance(stmt, ast.Return) and stmt.value is not None:
-            if not (isinstance(stmt.value, ast.Constant) and stmt.value.value is None):
-                self.add(scope, "return", stmt, "return None")
+        returns_value = isinstance(stmt, ast.Return) and stmt.value is not None
+        if returns_value and not (
+            isinstance(stmt.value, ast.Constant) and stmt.value.value is None  # type: ignore[union-attr]
+        ):
+            self.add(scope, "return", stmt, "return None")
         for name, value in ast.iter_fields(stmt):
             if name in ("annotation", "returns", "type_comment"):
                 continue

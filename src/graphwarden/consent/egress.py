@@ -26,7 +26,7 @@ def refusal(url: str) -> str | None:
     unreachable callback."""
     try:
         parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port  # reading it checks it: a port out of range is malformed
     except ValueError as exc:
         return f"the callback URL is malformed: {exc}"
     host = parts.hostname
@@ -37,7 +37,7 @@ def refusal(url: str) -> str | None:
     except (OSError, UnicodeError):
         return None
     for *_, sockaddr in answers:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        address = ipaddress.ip_address(sockaddr[0])  # a scope id ("%eth0") parses too
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped
         if not address.is_global or address.is_multicast:

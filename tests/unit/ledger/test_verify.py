@@ -399,7 +399,7 @@ def drop_unsigned_batches(conn: Connection, log: Log, rng: random.Random) -> tup
 def append_forged_batch(conn: Connection, log: Log, rng: random.Random) -> tuple[str, int]:
     # a batch after the end, consistent in itself (its leaf hashes are right), that the state
     # row does not count
-    batch_id, first, count = log.batches[-1]
+    batch_id, first, _count = log.batches[-1]
     n = rng.randint(1, 3)
     conn.execute(
         text(
