@@ -8,7 +8,9 @@ heads: only the state row's size and right edge vouch for those.
 
 from __future__ import annotations
 
+import itertools
 import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from hashlib import sha256
@@ -565,5 +567,113 @@ def test_tamperings_are_detected_on_postgres(postgres_url: str) -> None:
                     continue  # these speak SQLite's parameter style; the SQLite run covers them
                 for _ in range(4):
                     _check_one(conn, log, rng, tamper)
+    finally:
+        engine.dispose()
+
+
+def test_the_head_gap_limit_is_inclusive_and_counts_from_the_empty_tree(
+    built: tuple[Engine, Log],
+) -> None:
+    engine, log = built
+    gaps = [b - a for a, b in itertools.pairwise([0, *log.heads])]
+    widest = max(gaps)
+    with engine.connect() as conn:
+        assert verify_connection(conn, SIGNER.public_key, max_head_gap=widest).ok
+        assert verify_connection(conn, SIGNER.public_key, max_head_gap=None).ok
+        report = verify_connection(conn, SIGNER.public_key, max_head_gap=widest - 1)
+        assert report.error is not None
+        assert report.error.head == log.heads[gaps.index(widest)]
+        # the first head's gap is its whole size
+        report = verify_connection(conn, SIGNER.public_key, max_head_gap=log.heads[0] - 1)
+        assert report.error is not None
+        assert report.error.head == log.heads[0]
+
+
+def test_heads_signed_at_the_same_time_are_in_order(built: tuple[Engine, Log]) -> None:
+    engine, _log = built
+    with engine.connect() as conn:
+        times = [
+            int(r[0])
+            for r in conn.exec_driver_sql(
+                "SELECT timestamp_us FROM signed_tree_heads ORDER BY tree_size"
+            )
+        ]
+    # several heads fall due within one append: equal times are not a rollback
+    assert any(a == b for a, b in itertools.pairwise(times))
+    assert verify_ledger(engine, SIGNER.public_key, max_head_gap=HEAD_EVERY, workers=1).ok
+
+
+def test_the_report_says_what_was_checked(built: tuple[Engine, Log]) -> None:
+    engine, log = built
+    with engine.connect() as conn:
+        frontier = MerkleFrontier()
+        frontier.extend(_stored_leaves(conn))
+    started = time.perf_counter()
+    report = verify_ledger(engine, SIGNER.public_key, max_head_gap=HEAD_EVERY, workers=1)
+    elapsed = time.perf_counter() - started
+    assert 0 < report.seconds <= elapsed
+    assert report.pending == 0
+    assert report.notes == [
+        f"{log.size - log.signed} records are newer than the newest signed head"
+    ]
+    summary = report.to_json()
+    assert summary.pop("seconds") == round(report.seconds, 3)
+    assert summary == {
+        "ok": True,
+        "records": log.size,
+        "batches": len(log.batches),
+        "signed_tree_heads": len(log.heads),
+        "latest_head_size": log.signed,
+        "unsigned_records": log.size - log.signed,
+        "pending_records": 0,
+        "root_hash": frontier.root().hex(),
+        "error": None,
+        "bad_seq": None,
+        "bad_head": None,
+        "notes": report.notes,
+    }
+
+
+def test_the_report_names_what_was_wrong(built: tuple[Engine, Log]) -> None:
+    engine, _log = built
+    with engine.connect() as conn:
+        txn = conn.begin()
+        try:
+            conn.exec_driver_sql("UPDATE disclosures SET field = 'email' WHERE seq = 10")
+            bad = verify_connection(conn, SIGNER.public_key, max_head_gap=HEAD_EVERY).to_json()
+        finally:
+            txn.rollback()
+    assert bad["ok"] is False
+    assert bad["bad_seq"] == 10
+    assert bad["bad_head"] is None
+    assert bad["error"] == "record 10 was altered: its columns no longer hash to its leaf"
+
+
+@pytest.mark.parametrize(
+    ("url", "workers", "cpus", "expected"),
+    [
+        ("sqlite:///:memory:", None, 16, 1),
+        ("sqlite://", None, 16, 1),
+        ("sqlite:///{tmp}/ledger.db", None, 16, 4),
+        ("sqlite:///{tmp}/ledger.db", None, 3, 3),
+        ("sqlite:///{tmp}/ledger.db", None, None, 1),
+        ("sqlite:///:memory:", 3, 16, 3),
+        ("sqlite:///{tmp}/ledger.db", 0, 16, 1),
+    ],
+)
+def test_worker_count(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    workers: int | None,
+    cpus: int | None,
+    expected: int,
+) -> None:
+    from graphwarden.ledger import verify
+
+    monkeypatch.setattr(verify.os, "cpu_count", lambda: cpus)
+    engine = create_store_engine(url.format(tmp=tmp_path))
+    try:
+        assert verify._worker_count(engine, workers) == expected
     finally:
         engine.dispose()
