@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +22,16 @@ from graphwarden.core.config import get_settings
 from graphwarden.core.db import create_store_engine, session_factory, upgrade
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# No deadlines: the first example of a policy property compiles the rule tables, and a loaded
+# machine makes any example slow, so a deadline only makes results flip. Under mutation
+# testing (tools/mutation/mutate.py) the examples are derandomized and no example database
+# carries failures from one mutant to the next, so a mutant's fate does not depend on the run.
+hypothesis_settings.register_profile("graphwarden", deadline=None)
+hypothesis_settings.register_profile("mutation", deadline=None, derandomize=True, database=None)
+hypothesis_settings.load_profile(
+    "mutation" if os.environ.get("GRAPHWARDEN_MUTATION") else "graphwarden"
+)
 POSTGRES_URL = os.environ.get(
     "GRAPHWARDEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -33,6 +45,38 @@ def unavailable(what: str, why: str) -> None:
     if IN_CI:
         pytest.fail(f"{message} (CI=true requires it)")
     pytest.skip(message)
+
+
+# --- memo caches ----------------------------------------------------------------------------
+
+#: the security core's packages: their test modules start with every memo cache empty
+MEMO_PACKAGES = (
+    "graphwarden.policy",
+    "graphwarden.ledger",
+    "graphwarden.consent",
+    "graphwarden.disclosure",
+)
+
+
+def clear_memo_caches() -> list[str]:
+    """Empty every ``functools`` cache (``lru_cache``, ``cache``) defined in the loaded
+    modules of :data:`MEMO_PACKAGES`; return their names. A cache one test filled would
+    otherwise answer the next test from what an earlier case computed."""
+    cleared = []
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith(MEMO_PACKAGES):
+            continue
+        for attr, value in list(vars(module).items()):
+            if callable(getattr(value, "cache_clear", None)) and value.__module__ == name:
+                value.cache_clear()
+                cleared.append(f"{name}.{attr}")
+    return cleared
+
+
+@pytest.fixture(scope="module")
+def cleared_memo_caches() -> None:
+    """Used (autouse) by the test folders of the security core: see ``conftest.py`` there."""
+    clear_memo_caches()
 
 
 # --- SQLite ---------------------------------------------------------------------------------

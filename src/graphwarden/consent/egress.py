@@ -38,7 +38,7 @@ def refusal(url: str) -> str | None:
     unreachable callback."""
     try:
         parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port  # reading it checks it: a port out of range is malformed
     except ValueError as exc:
         return f"the callback URL is malformed: {exc}"
     host = parts.hostname

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphwarden.consent.egress import refusal
+from graphwarden.consent.egress import is_external, refusal
 
 INTERNAL = [
     "10.0.0.0/8",
@@ -21,6 +21,7 @@ INTERNAL = [
 ]
 
 
+@settings(max_examples=100, deadline=None)
 @given(st.sampled_from(INTERNAL).flatmap(lambda net: st.ip_addresses(network=net)))
 def test_every_internal_ipv4_address_is_refused(address: ipaddress.IPv4Address) -> None:
     assert refusal(f"https://{address}/delete") is not None
@@ -93,3 +94,40 @@ def test_a_public_address_may_be_called() -> None:
     # the same forms around a public IPv4 address stay callable (NAT64, 6to4)
     assert refusal("https://[64:ff9b::5db8:d70e]/delete") is None
     assert refusal("https://[2002:5db8:d70e::1]/delete") is None
+
+
+@pytest.mark.parametrize("scheme", ["http", "https", "HTTP", "Https"])
+def test_a_public_address_may_be_called_over_http_and_https(scheme: str) -> None:
+    # only the destination is screened: plain http to a public host is the developer's choice
+    assert refusal(f"{scheme}://93.184.215.14/delete") is None
+    assert refusal(f"{scheme}://93.184.215.14:8080/delete?user=1") is None
+    assert refusal(f"{scheme}://[2606:4700::6810:85e5]:8443/delete") is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://93.184.215.14/delete",
+        "file:///etc/passwd",
+        "gopher://93.184.215.14/",
+        "httpx://93.184.215.14/",
+        "//93.184.215.14/delete",
+        "93.184.215.14/delete",
+        "http:///delete",
+        "http://93.184.215.14:99999/delete",
+        "https://93.184.215.14:-1/delete",
+    ],
+)
+def test_other_schemes_missing_hosts_and_bad_ports_are_refused(url: str) -> None:
+    assert refusal(url) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.ip_addresses(), st.sampled_from(["http", "https"]))
+def test_refused_exactly_when_the_address_is_not_public(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, scheme: str
+) -> None:
+    host = f"[{address}]" if address.version == 6 else str(address)
+    # embedded-IPv4 forms (mapped, NAT64, 6to4, Teredo) are judged by is_external, tested above
+    public = is_external(address)
+    assert (refusal(f"{scheme}://{host}/delete") is None) == public, (address, scheme)

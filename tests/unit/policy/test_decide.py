@@ -7,7 +7,7 @@ import pytest
 
 from graphwarden.core.errors import InvalidInput, PolicyError
 from graphwarden.graph.fields import FIELD_NAMES, Audience, Relation
-from graphwarden.policy.decide import decide, decide_page, edge_member
+from graphwarden.policy.decide import decide, decide_page, edge_member, edge_members
 
 from .facts import ctx, subject
 
@@ -262,3 +262,47 @@ def test_page_matches_single_decisions() -> None:
     assert decide_page(ctx(token_active=False), subjects[:2], ["name"])[1][0].rule_id == (
         "v1.0/token-inactive"
     )
+
+
+def test_a_subject_repeated_in_a_page_gets_its_decisions_once() -> None:
+    # a page built from interned facts holds the same object many times: each row must still
+    # hold one decision per field, not the decisions appended again at every repetition
+    c = ctx("v1.0", ["friends_birthday"])
+    friend, other = subject(Relation.FRIEND), subject(Relation.STRANGER)
+    fields = ["name", "birthday"]
+    page = decide_page(c, [friend, other, friend, friend, other], fields)
+    single = {id(s): [decide(c, s, f) for f in fields] for s in (friend, other)}
+    assert page == [single[id(s)] for s in (friend, other, friend, friend, other)]
+    assert all(len(row) == len(fields) for row in page)
+    assert decide_page(c, [friend, friend], []) == [[], []]
+
+
+def test_edge_members_equal_edge_member_for_each_subject_repeated_or_not() -> None:
+    for version in ("v1.0", "v2.0"):
+        c = ctx(version, ["user_friends"])
+        users = subject(Relation.FRIEND, uses_app=True, granted=["user_friends"])
+        page = [users, subject(Relation.FRIEND), users, subject(Relation.STRANGER), users]
+        assert edge_members(c, page) == [edge_member(c, s) for s in page]
+    assert edge_members(ctx(), []) == []
+
+
+def test_every_policy_memo_cache_is_cleared_between_modules() -> None:
+    from importlib import import_module
+
+    from tests.conftest import clear_memo_caches
+
+    decide_module = import_module("graphwarden.policy.decide")
+    rules = import_module("graphwarden.policy.rules")
+    bulk = import_module("graphwarden.policy.bulk")
+    decide(ctx("v1.0", ["friends_birthday"]), subject(), "birthday")
+    bulk._compile("v2.0")
+    caches = [decide_module._decision, decide_module._owner_facts, rules.evaluate, bulk._compile]
+    assert all(c.cache_info().currsize > 0 for c in caches)
+    cleared = clear_memo_caches()
+    assert {
+        "graphwarden.policy.decide._decision",
+        "graphwarden.policy.decide._owner_facts",
+        "graphwarden.policy.rules.evaluate",
+        "graphwarden.policy.bulk._compile",
+    } <= set(cleared)
+    assert all(c.cache_info().currsize == 0 for c in caches)

@@ -135,3 +135,6 @@ def test_lapse_window_is_configurable_per_version() -> None:
     assert lapse_days("v3.0", overrides={"v2.0": 30}) == 90
     with pytest.raises(PolicyError, match="positive"):
         lapse_days("v2.0", overrides={"v2.0": 0})
+    assert lapse_days("v2.0", overrides={"v2.0": 1}) == 1  # the shortest window there is
+    with pytest.raises(PolicyError, match="positive"):
+        lapse_days("v2.0", overrides={"v2.0": -1})
