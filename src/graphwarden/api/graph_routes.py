@@ -1,6 +1,6 @@
 """The versioned Graph API routes: a thin HTTP adapter over :class:`GraphReader`.
 
-``GET /{version}/me``, ``/{version}/{id}``, ``/{version}/{id}/friends``,
+``GET /{version}/me``, ``/{version}/{id}``, ``/{version}/?ids=a,b``, ``/{version}/{id}/friends``,
 ``/{version}/{id}/likes``, ``/{version}/me/permissions`` and
 ``DELETE /{version}/me/permissions[/{permission}]``. Versions are ``v1.0``, ``v2.0`` and
 ``v3.0``; anything else is "Unknown path components" (code 100, subcode 2500).
@@ -20,10 +20,13 @@ from graphwarden.api.errors import invalid_parameter, unknown_path
 from graphwarden.api.fields import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
 from graphwarden.api.middleware import request_id_of
 from graphwarden.api.ratelimit_middleware import charged, enforce_rate_limit
-from graphwarden.api.reader import GraphReader, LinkBuilder, PageRequest
+from graphwarden.api.reader import MAX_IDS, GraphReader, LinkBuilder, PageRequest
 from graphwarden.core.types import API_VERSIONS, ApiVersion
 
 router = APIRouter(tags=["Graph API"])
+
+#: the response header naming the version that answered
+VERSION_HEADER = "facebook-api-version"
 
 Fields = Annotated[
     str | None,
@@ -70,7 +73,8 @@ def _answer(
     caller = _caller(request, version, access_token, authorization)
     with charged(request):
         body = work(caller)
-    return JSONResponse(body)
+    # as the Graph API does: the version that answered (what facebook-sdk's get_version reads)
+    return JSONResponse(body, headers={VERSION_HEADER: caller.version})
 
 
 def _links(request: Request) -> LinkBuilder:
@@ -169,6 +173,35 @@ def read_edge(
         access_token,
         authorization,
         lambda caller: _reader(request).edge(caller, target, edge, fields, page, _links(request)),
+    )
+
+
+@router.get("/{version}/", summary="Several people at once: `?ids=me,ID,...`")
+def read_nodes(
+    request: Request,
+    version: str,
+    ids: Annotated[
+        str | None, Query(description=f"Comma-separated ids (or `me`), at most {MAX_IDS}")
+    ] = None,
+    fields: Fields = None,
+    access_token: AccessToken = None,
+    authorization: Authorization = None,
+) -> JSONResponse:
+    """The Graph API's multiple-id lookup: an object keyed by each id as asked."""
+    _version(request, version)
+    targets = [t.strip() for t in (ids or "").split(",") if t.strip()]
+    if not targets:
+        raise invalid_parameter("(#100) The parameter ids is required")
+    if len(targets) > MAX_IDS:
+        raise invalid_parameter(f"(#100) Give at most {MAX_IDS} ids")
+    return _answer(
+        request,
+        version,
+        access_token,
+        authorization,
+        lambda caller: _reader(request).nodes(
+            caller, list(dict.fromkeys(targets)), fields, _links(request)
+        ),
     )
 
 
