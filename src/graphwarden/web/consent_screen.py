@@ -68,7 +68,8 @@ class Offer:
     previously_declined: frozenset[str]
     #: v1.0 apps: the whole set is accepted or refused (2014 behaviour)
     all_or_nothing: bool
-    #: the person already granted every permission offered (and no rerequest): nothing to ask
+    #: the person already granted every permission the app asks (none declined, no
+    #: rerequest): there is nothing to ask, and the screen is skipped
     already_granted: bool = False
 
     @property
@@ -162,6 +163,7 @@ def build_offer(
         all_or_nothing=all_or_nothing,
         already_granted=live
         and not rerequest
+        and not previously_declined
         and all(line.name in standing for line in lines),
     )
 

@@ -32,6 +32,7 @@ from graphwarden.core.config import Settings
 from graphwarden.core.db import create_store_engine, session_factory
 from graphwarden.graph.models import Person
 from graphwarden.web.routes import router as web_router
+from graphwarden.api.middleware import EdgeMiddleware
 from graphwarden.web.session import install_sessions
 
 with warnings.catch_warnings():
@@ -73,6 +74,7 @@ def build_harness(store_url: str, tmp_path: object, *, version: str = "v2.0") ->
     consent = SqlConsentService(engine, clock)
     components = build_oauth(consent, engine, issuer=ISSUER, clock=clock)
     app = FastAPI()
+    app.add_middleware(EdgeMiddleware)  # the platform's one response hook (page headers)
     app.include_router(oauth_router)
     app.include_router(web_router)
     app.state.oauth = components
@@ -140,6 +142,10 @@ def get_code(
     verifier, challenge = pkce()
     params = authorize_params(h, challenge, **extra)
     screen = h.client.get("/oauth/authorize", params=params)
+    if screen.status_code == 302 and not decline:
+        # the person already granted everything the app asks: no screen, straight back
+        query = parse_qs(urlsplit(screen.headers["location"]).query)
+        return query["code"][0], verifier, query
     assert screen.status_code == 200, screen.text
     boxes = re.findall(r'type="checkbox" name="grant" value="([^"]+)"', screen.text)
     hidden = re.findall(r'type="hidden" name="grant" value="([^"]+)"', screen.text)
