@@ -76,4 +76,19 @@ def apps_that_received(engine: Engine, subject_id: int) -> list[Recipient]:
     return sorted(found, key=lambda r: (-r.records, r.app_id))
 
 
-__all__ = ["Recipient", "apps_that_received"]
+
+
+def records_by_app(engine: Engine) -> dict[int, int]:
+    """How many records the ledger holds for each app (every app in the store, whatever
+    scenario it belongs to): the counts a report reconciles with ``ledger verify``."""
+    sql = text(
+        "SELECT b.app_id, SUM(b.count) FROM disclosure_batches b GROUP BY b.app_id ORDER BY 1"
+    )
+    try:
+        with engine.connect() as conn:
+            return {int(app): int(n) for app, n in conn.execute(sql)}
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the ledger: {exc.__class__.__name__}") from exc
+
+
+__all__ = ["Recipient", "apps_that_received", "records_by_app"]
