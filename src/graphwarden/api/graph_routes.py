@@ -176,10 +176,8 @@ def read_edge(
     )
 
 
-@router.get("/{version}/", summary="Several people at once: `?ids=me,ID,...`")
 def read_nodes(
     request: Request,
-    version: str,
     ids: Annotated[
         str | None, Query(description=f"Comma-separated ids (or `me`), at most {MAX_IDS}")
     ] = None,
@@ -188,7 +186,7 @@ def read_nodes(
     authorization: Authorization = None,
 ) -> JSONResponse:
     """The Graph API's multiple-id lookup: an object keyed by each id as asked."""
-    _version(request, version)
+    version = request.url.path.strip("/")
     targets = [t.strip() for t in (ids or "").split(",") if t.strip()]
     if not targets:
         raise invalid_parameter("(#100) The parameter ids is required")
@@ -202,6 +200,17 @@ def read_nodes(
         lambda caller: _reader(request).nodes(
             caller, list(dict.fromkeys(targets)), fields, _links(request)
         ),
+    )
+
+
+# one route per version (not ``/{version}/``): any other ``/x`` stays an unknown path
+for _version_path in API_VERSIONS:
+    router.add_api_route(
+        f"/{_version_path}/",
+        read_nodes,
+        methods=["GET"],
+        summary=f"Several people at once: `/{_version_path}/?ids=me,ID,...`",
+        operation_id=f"read_nodes_{_version_path.replace('.', '_')}",
     )
 
 

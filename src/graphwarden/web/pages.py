@@ -87,11 +87,13 @@ class HtmlErrors:
         headers: dict[str, str] | None = None,
     ) -> Response:
         """The error page for ``status``; a minimal page if even rendering fails."""
+        if status == 400 and message and message.startswith("Unknown path components"):
+            status = 404  # the Graph API's answer for an unknown path; to a person, not found
         title = _TITLES.get(status, "That did not work")
         text = _MESSAGES.get(status) or message or title
         try:
             response: Response = page(
-                request, "error.html", status, title=title, message=text, status=status
+                request, "error.html", status, title=title, message=text, code=status
             )
         except Exception:  # the error page must not fail: a plain page without the layout
             log.exception("the error page could not be rendered")
