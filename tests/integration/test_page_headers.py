@@ -45,7 +45,7 @@ PAGE_HEADERS = {
     "referrer-policy": "no-referrer",
 }
 #: routes under the pages' paths that are not pages (an asset, a redirect)
-NOT_PAGES = {"/docs/assets/{name}", "/docs/oauth/"}
+NOT_PAGES = {"/docs/assets/{name}", "/docs/oauth/", "/favicon.ico"}
 HTML = {"accept": "text/html,application/xhtml+xml"}
 
 

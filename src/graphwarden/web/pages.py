@@ -143,16 +143,18 @@ def _person_home(request: Request, person: PersonId) -> dict[str, Any]:
 
 
 def _swagger_dir() -> Path:
-    from swagger_ui_bundle import swagger_ui_path
+    """Swagger UI 5 as the ``fastapi-offline`` package ships it (its static files only: the
+    page and its script are graphwarden's, without inline script, under the pages' CSP)."""
+    import fastapi_offline
 
-    return Path(str(swagger_ui_path))
+    return Path(fastapi_offline.__file__).resolve().parent / "static"
 
 
 #: the Swagger UI files /docs uses, and where each comes from
 _ASSETS = {
     "swagger-ui.css": ("bundle", "text/css"),
     "swagger-ui-bundle.js": ("bundle", "text/javascript"),
-    "favicon-32x32.png": ("bundle", "image/png"),
+    "favicon.png": ("bundle", "image/png"),
     "swagger-init.js": ("static", "text/javascript"),
 }
 
@@ -165,7 +167,7 @@ async def api_docs(request: Request) -> Response:
 
 @router.get("/docs/assets/{name}")
 async def docs_asset(name: str) -> Response:
-    """One Swagger UI asset (from the ``swagger-ui-bundle`` package) or the page's script."""
+    """One Swagger UI asset (from the ``fastapi-offline`` package) or the page's script."""
     found = _ASSETS.get(name)
     if found is None:
         raise NotFound(f"no asset {name[:40]!r}")
@@ -173,6 +175,16 @@ async def docs_asset(name: str) -> Response:
     folder = _swagger_dir() if where == "bundle" else STATIC_DIR
     return FileResponse(
         folder / name, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"}
+    )
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    """The icon browsers ask every site for (Swagger UI's, from the same package)."""
+    return FileResponse(
+        _swagger_dir() / "favicon.png",
+        media_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
     )
 
 

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, update
 
+from graphwarden.api.middleware import EdgeMiddleware
 from graphwarden.api.oauth_routes import router as oauth_router
 from graphwarden.consent.deletion import deliveries
 from graphwarden.consent.models import AccessToken
@@ -32,7 +33,6 @@ from graphwarden.core.config import Settings
 from graphwarden.core.db import create_store_engine, session_factory
 from graphwarden.graph.models import Person
 from graphwarden.web.routes import router as web_router
-from graphwarden.api.middleware import EdgeMiddleware
 from graphwarden.web.session import install_sessions
 
 with warnings.catch_warnings():
