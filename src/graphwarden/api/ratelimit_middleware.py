@@ -28,7 +28,7 @@ from datetime import datetime
 from fastapi import FastAPI, Request
 from sqlalchemy import Engine
 
-from graphwarden.api.middleware import APP_USAGE_HEADER, USAGE_STATE_KEY
+from graphwarden.api.middleware import APP_USAGE_HEADER, USAGE_STATE_KEY, EdgeMiddleware
 from graphwarden.consent.ratelimit import (
     ActiveUsers,
     RateLimitConfig,
@@ -52,11 +52,14 @@ def install_rate_limits(
     limiter: RateLimiter | None = None,
 ) -> RateLimiter:
     """Attach a limiter (Redis when configured, else memory); the usage header is added by
-    the one response hook, :class:`~graphwarden.api.middleware.EdgeMiddleware`."""
+    the one response hook, :class:`~graphwarden.api.middleware.EdgeMiddleware` (installed
+    here when the application does not have it yet)."""
     limiter = limiter or RateLimiter.from_url(settings.redis_url, config)
     app.state.rate_limiter = limiter
     app.state.active_users = ActiveUsers(engine)
     app.state.rate_clock = clock or SystemClock()
+    if not any(m.cls is EdgeMiddleware for m in app.user_middleware):
+        app.add_middleware(EdgeMiddleware)  # the one hook that sends X-App-Usage
     return limiter
 
 
