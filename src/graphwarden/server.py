@@ -9,6 +9,9 @@ points never import each other; this module is the one place that puts them toge
 from __future__ import annotations
 
 import asyncio
+import copy
+import multiprocessing
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -22,6 +25,7 @@ from graphwarden.api.app import create_app
 from graphwarden.consent.oauth import build_oauth
 from graphwarden.core.clock import Clock
 from graphwarden.core.config import Settings, get_settings
+from graphwarden.core.lifetime import die_with_parent
 from graphwarden.web.pages import HtmlErrors
 from graphwarden.web.pages import router as home_router
 from graphwarden.web.portal_routes import router as portal_router
@@ -38,8 +42,39 @@ def create_server(**options: Any) -> FastAPI:
     return app
 
 
+def logging_config(level: str = "info") -> dict[str, Any]:
+    """The logging configuration ``graphwarden serve`` hands uvicorn, which applies it in the
+    master and in every worker: uvicorn's own, plus the project's ``graphwarden`` loggers on
+    the same stderr handler, and :class:`~graphwarden.core.redaction.RedactSecrets` on every
+    handler and on the access, error and project loggers, so no token, code or secret from a
+    query string (or anywhere else in a message) reaches a log line."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact_secrets": {"()": "graphwarden.core.redaction.RedactSecrets"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = [*handler.get("filters", []), "redact_secrets"]
+    loggers = config["loggers"]
+    loggers["graphwarden"] = {
+        "handlers": ["default"],
+        "level": level.upper() if level in ("critical", "error", "warning", "info") else "DEBUG",
+        "propagate": False,
+    }
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "graphwarden"):
+        loggers.setdefault(name, {})["filters"] = ["redact_secrets"]
+    return config
+
+
 def app_from_env() -> FastAPI:
-    """The platform as ``graphwarden serve`` runs it: settings from the environment."""
+    """The platform as ``graphwarden serve`` runs it: settings from the environment.
+
+    In a worker process (uvicorn's workers are ``multiprocessing`` children of its master) the
+    worker first arranges to be killed when the master dies, so a ``kill -9`` of the master
+    never leaves workers serving on their own (:func:`~graphwarden.core.lifetime.die_with_parent`;
+    SIGKILL is safe: a response's records are durable before its body leaves)."""
+    master = multiprocessing.parent_process()
+    if master is not None and master.pid is not None:
+        die_with_parent(master.pid, signal.SIGKILL)
     return create_server(settings=get_settings())
 
 
@@ -180,4 +215,5 @@ __all__ = [
     "app_from_env",
     "create_server",
     "in_process_client",
+    "logging_config",
 ]

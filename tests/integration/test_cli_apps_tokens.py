@@ -220,3 +220,18 @@ def test_entry_point_bad_input_is_one_line_exit_2(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err == "graphwarden: error: unknown permission 'user_bday' in v2.0\n"
+
+
+def test_tokens_issue_refuses_a_non_role_person_for_a_development_app(people: str) -> None:
+    from graphwarden.consent.roles import set_role
+
+    created = create_app("--mode", "development")
+    code, out, err = invoke("tokens", "issue", "--app", str(created["id"]), "--user", "2")
+    assert code == 2
+    assert "holds no role" in err
+    assert "access_token" not in out
+    engine = create_store_engine(people)
+    set_role(engine, int(created["id"]), 2, "tester", by="test")  # type: ignore[call-overload]
+    engine.dispose()
+    code, out, err = invoke("tokens", "issue", "--app", str(created["id"]), "--user", "2")
+    assert code == 0, err

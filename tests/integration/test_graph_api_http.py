@@ -38,6 +38,8 @@ def server(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[World, str]]:
         **os.environ,
         "GRAPHWARDEN_DATABASE_URL": sqlite_url,
         "GRAPHWARDEN_DATA_DIR": str(tmp_path / "data"),
+        # paging links are built from the issuer (the public base URL), never from Host
+        "GRAPHWARDEN_ISSUER": f"http://127.0.0.1:{port}",
     }
     env.pop("GRAPHWARDEN_REDIS_URL", None)
     log = (tmp_path / "server.log").open("w")

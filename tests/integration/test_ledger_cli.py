@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tests.unit.ledger.builders import make_batch
 from typer.testing import CliRunner
 
@@ -260,3 +263,85 @@ def test_the_integrator_started_by_a_server_stops_when_the_server_is_gone(
     if alive:
         os.kill(children[0], signal.SIGKILL)
     assert not alive, "the integrator outlived the server that started it"
+
+
+def _key_forms(data_dir: Path, tmp_path: Path) -> dict[str, str]:
+    """``--public-key`` as docs/cli.md promises it: hex or PEM text, or a file holding either."""
+    signer = LedgerSigner.load_or_create(data_dir)
+    hex_text = signer.public_key_hex()
+    pem_text = signer.public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+    (tmp_path / "key.hex").write_text(hex_text + "\n")
+    (tmp_path / "key.pem").write_text(pem_text)
+    return {
+        "hex text": hex_text,
+        "hex text, upper case": hex_text.upper(),
+        "PEM text": pem_text,
+        "hex file": str(tmp_path / "key.hex"),
+        "PEM file": str(tmp_path / "key.pem"),
+    }
+
+
+@pytest.mark.parametrize(
+    "form", ["hex text", "hex text, upper case", "PEM text", "hex file", "PEM file"]
+)
+def test_public_key_is_accepted_as_text_or_file(
+    store: tuple[str, Path], tmp_path: Path, form: str
+) -> None:
+    _, data_dir = store
+    value = _key_forms(data_dir, tmp_path)[form]
+    code, out, err = _run("verify", "--json", "--public-key", value)
+    assert code == 0, err
+    assert json.loads(out)["ok"] is True
+    proof_file = tmp_path / "proof.json"
+    assert _run("prove", "--seq", "3", "--out", str(proof_file))[0] == 0
+    code, out, err = _run("check-proof", str(proof_file), "--public-key", value)
+    assert code == 0, err
+    assert out.startswith("OK")
+
+
+def test_another_valid_key_does_not_verify(store: tuple[str, Path]) -> None:
+    other = Ed25519PrivateKey.generate().public_key()
+    other_hex = other.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    code, _, err = _run("verify", "--public-key", other_hex.hex())
+    assert code == 1, err
+
+
+def _ec_public_pem() -> str:
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "not-a-key",
+        "ab" * 31,  # 62 hex digits
+        "zz" * 32,
+        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+        "FILE:garbage",
+        "FILE:binary",
+        "EC",
+        "",
+    ],
+)
+def test_a_bad_public_key_is_one_line_and_exit_code_2(
+    store: tuple[str, Path], tmp_path: Path, value: str
+) -> None:
+    if value == "FILE:garbage":
+        (tmp_path / "garbage.pem").write_text("hello\n")
+        value = str(tmp_path / "garbage.pem")
+    elif value == "FILE:binary":
+        (tmp_path / "binary.key").write_bytes(bytes(range(256)))
+        value = str(tmp_path / "binary.key")
+    elif value == "EC":
+        value = _ec_public_pem()
+    for args in (["verify"], ["check-proof", str(tmp_path / "any.json")]):
+        (tmp_path / "any.json").write_text("{}")
+        code, out, err = _run(*args, "--public-key", value)
+        assert code == 2, (args, out, err)
+        assert len(err.strip().splitlines()) == 1, err
+        assert "Traceback" not in err

@@ -32,8 +32,10 @@ class Caller:
     path_version: ApiVersion
     #: the request id, also the ``fbtrace_id`` of errors and the ledger batch's request id
     request_id: str
-    #: the token text, carried into paging links so a client can follow them as they are
-    access_token: str
+    #: the token text when it came in the query string, repeated in paging links so a client
+    #: can follow them as they are; None when it came in the ``Authorization`` header, which
+    #: is never copied into a URL (URLs end up in logs, histories and Referer headers)
+    access_token: str | None
 
     @property
     def version(self) -> ApiVersion:
@@ -96,6 +98,7 @@ def build_access(
         owner_has_role=state.owner_has_role,
         data_access_active=active,
         owner_authorized=state.authorized and state.platform_enabled,
+        app_in_development=token.app.mode != "live",
     )
 
 

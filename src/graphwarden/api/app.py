@@ -24,6 +24,7 @@ from graphwarden.api.handlers import install_error_handlers
 from graphwarden.api.ledger_routes import router as ledger_router
 from graphwarden.api.middleware import EdgeMiddleware
 from graphwarden.api.oauth_routes import router as oauth_router
+from graphwarden.api.openapi import install_openapi
 from graphwarden.api.platform_routes import router as platform_router
 from graphwarden.api.ratelimit_middleware import install_rate_limits
 from graphwarden.api.reader import GraphReader
@@ -97,6 +98,10 @@ def create_app(
         # graphwarden.web.pages serves /docs
         docs_url=None,
         redoc_url=None,
+        # Starlette's trailing-slash redirect builds its Location from the request's Host
+        # header; a path with a stray slash is an unknown path instead (links and redirects
+        # the server builds use the configured issuer, or a relative path)
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -116,9 +121,12 @@ def create_app(
     if rate_limits:
         install_rate_limits(app, settings, engine, clock)
     # before the Graph API's catch-all ``/{version}/{id}`` routes
-    for router in (ledger_router, oauth_router, platform_router, *extra_routers):
+    for router in (ledger_router, oauth_router, platform_router):
         app.include_router(router)
+    for router in extra_routers:  # the HTML pages: not part of the API's document
+        app.include_router(router, include_in_schema=False)
     app.include_router(graph_router)
+    install_openapi(app)
     return app
 
 

@@ -105,6 +105,7 @@ class PageAssembly:
             app_id=self.app,
             owner_id=self.owner,
             enforcing=reader.enforcement,
+            development=caller.access.app_in_development,
         )
         self.ids = IdSpace(reader.consent, caller)
         self.sheet = DisclosureSheet()
@@ -339,11 +340,9 @@ class PageAssembly:
         after = seal(Cursor(edge=edge, app_id=app, subject_id=int(person), position=last))
         paging: dict[str, Any] = {"cursors": {"before": before, "after": after}}
         path = f"/{self.caller.path_version}/{ref}/{edge}"
-        common = {
-            "access_token": self.caller.access_token,
-            "fields": render_fields(selection),
-            "limit": str(limit),
-        }
+        common = {"fields": render_fields(selection), "limit": str(limit)}
+        if self.caller.access_token is not None:
+            common = {"access_token": self.caller.access_token, **common}
         if has_previous:
             paging["previous"] = self.links(path, {**common, "before": before})
         if has_next:

@@ -48,6 +48,7 @@ class GraphApiError(Exception):
         status: int = 400,
         type: str = OAUTH,
         subcode: int | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -55,6 +56,8 @@ class GraphApiError(Exception):
         self.status = status
         self.type = type
         self.subcode = subcode
+        #: HTTP headers the answer carries (``Retry-After`` of a 429, ``Allow`` of a 405)
+        self.headers = dict(headers or {})
 
     def body(self, trace_id: str) -> dict[str, Any]:
         """The JSON body, with ``fbtrace_id`` set to the request id."""
@@ -114,9 +117,14 @@ def unknown_error() -> GraphApiError:
     return GraphApiError(message=UNKNOWN_ERROR_MESSAGE, code=1, status=500, type=OAUTH)
 
 
-def method_not_allowed(method: str) -> GraphApiError:
+def method_not_allowed(method: str, allowed: str | None = None) -> GraphApiError:
+    """Error 100 with HTTP 405; ``allowed`` (the route's methods) becomes ``Allow``."""
     return GraphApiError(
-        message=f"(#100) Unsupported {method[:10]} request.", code=100, status=405, type=METHOD
+        message=f"(#100) Unsupported {method[:10]} request.",
+        code=100,
+        status=405,
+        type=METHOD,
+        headers={"Allow": allowed} if allowed else None,
     )
 
 
@@ -132,9 +140,14 @@ def from_domain(exc: GraphwardenError) -> GraphApiError:
     if isinstance(exc, InvalidInput):
         return invalid_parameter(message)
     if isinstance(exc, RateLimited):
+        wait = {"Retry-After": str(exc.retry_after_s)}
         if exc.scope == "user":
-            return GraphApiError("(#17) User request limit reached", code=17, status=429)
-        return GraphApiError("(#4) Application request limit reached", code=4, status=429)
+            return GraphApiError(
+                "(#17) User request limit reached", code=17, status=429, headers=wait
+            )
+        return GraphApiError(
+            "(#4) Application request limit reached", code=4, status=429, headers=wait
+        )
     if isinstance(exc, LedgerError):
         return ledger_unavailable()
     if isinstance(exc, StoreError | PolicyError):

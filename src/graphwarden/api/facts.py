@@ -3,7 +3,8 @@
 For one request the Graph API asks the graph store for profiles with their privacy vectors
 (one query) and the subjects' relation to the token's owner (none when the caller knows it,
 as for the owner's own friend list), and the consent service for the subjects' own
-authorizations of the app: two to four queries per batch, whatever the batch size, and each
+authorizations of the app (and, for an app in development mode, which of them hold a role
+on it): two to four queries per batch, whatever the batch size, and each
 subject is read at most once per request (the :class:`FactSheet` remembers). Facts are
 interned (:func:`facts_from_vector`), so the policy sees one object per distinct combination.
 """
@@ -38,6 +39,8 @@ def subject_facts(
     privacy: PrivacySettings,
     profile: Profile,
     authorization: AuthorizationInfo | None,
+    *,
+    has_role: bool = False,
 ) -> SubjectFacts:
     """The policy's view of one subject, from store and consent facts."""
     uses_app = authorization is not None and authorization.removed_at is None
@@ -53,6 +56,7 @@ def subject_facts(
         platform_enabled=profile.platform_enabled,
         uses_app=uses_app,
         subject_granted=frozenset(granted),
+        subject_has_role=has_role,
     )
 
 
@@ -69,11 +73,13 @@ def facts_from_vector(
     vector: PrivacyVector,
     platform_enabled: bool,
     granted: frozenset[str] | None,
+    has_role: bool = False,
 ) -> SubjectFacts:
     """The policy's view of one subject from plain values (``granted``: the permissions the
-    subject granted this app, None when they do not use it). Equal inputs give the same
-    object, so a page's repeated combinations are built, and decided, once."""
-    key = (relation, vector, platform_enabled, granted)
+    subject granted this app, None when they do not use it; ``has_role``: they hold a role
+    on it). Equal inputs give the same object, so a page's repeated combinations are built,
+    and decided, once."""
+    key = (relation, vector, platform_enabled, granted, has_role)
     facts = _INTERNED.get(key)
     if facts is None:
         if len(_INTERNED) >= _MAX_INTERNED:
@@ -85,6 +91,7 @@ def facts_from_vector(
             platform_enabled=platform_enabled,
             uses_app=granted is not None,
             subject_granted=frozenset() if granted is None else granted,
+            subject_has_role=has_role,
         )
         _INTERNED[key] = facts
     return facts
@@ -106,8 +113,11 @@ class FactSheet:
         app_id: AppId,
         owner_id: PersonId,
         enforcing: bool = True,
+        development: bool = False,
     ) -> None:
         self._store = store
+        #: the app is in development mode: who holds a role on it is a fact the policy needs
+        self._development = development
         self._consent = consent
         self._app_id = app_id
         self._owner = owner_id
@@ -169,6 +179,11 @@ class FactSheet:
         for person, auth in self._consent.authorizations_of(self._app_id, present).items():
             if auth.removed_at is None:
                 granted[person] = auth.granted - auth.declined
+        holders = (
+            self._consent.role_holders_among(self._app_id, present)
+            if self._development
+            else frozenset()
+        )
         stranger = Relation.STRANGER
         interned = _INTERNED
         for person in people:
@@ -179,10 +194,11 @@ class FactSheet:
             profile, vector = row
             relation_ = relation_of.get(person, stranger)
             grant = granted.get(person)
+            role = person in holders
             # the lookup of facts_from_vector, inlined: it runs once per subject of a page
-            facts = interned.get((relation_, vector, profile.platform_enabled, grant))
+            facts = interned.get((relation_, vector, profile.platform_enabled, grant, role))
             if facts is None:
-                facts = facts_from_vector(relation_, vector, profile.platform_enabled, grant)
+                facts = facts_from_vector(relation_, vector, profile.platform_enabled, grant, role)
             known[person] = Subject(profile, facts)
 
 

@@ -8,17 +8,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from graphwarden.api.access import Caller, pick_token
 from graphwarden.api.errors import invalid_parameter, unknown_path
 from graphwarden.api.fields import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
 from graphwarden.api.middleware import request_id_of
+from graphwarden.api.openapi import graph_errors
 from graphwarden.api.ratelimit_middleware import charged, enforce_rate_limit
 from graphwarden.api.reader import MAX_IDS, GraphReader, LinkBuilder, PageRequest
 from graphwarden.core.types import API_VERSIONS, ApiVersion
@@ -27,6 +29,8 @@ router = APIRouter(tags=["Graph API"])
 
 #: the response header naming the version that answered
 VERSION_HEADER = "facebook-api-version"
+#: what any Graph API route can answer besides 200
+GRAPH_ERRORS = graph_errors(400, 403, 404, 429, 503)
 
 Fields = Annotated[
     str | None,
@@ -35,6 +39,16 @@ Fields = Annotated[
 AccessToken = Annotated[str | None, Query(description="The access token (or use a header)")]
 Authorization = Annotated[
     str | None, Header(description="`Bearer <access token>`", include_in_schema=True)
+]
+Version = Annotated[
+    str,
+    Path(
+        description="The platform version the call is served under",
+        json_schema_extra={"enum": list(API_VERSIONS)},
+    ),
+]
+Edge = Annotated[
+    str, Path(description="The edge", json_schema_extra={"enum": ["friends", "likes"]})
 ]
 Limit = Annotated[str | None, Query(description=f"Page size, {MIN_LIMIT}..{MAX_LIMIT}")]
 Cursor = Annotated[str | None, Query(description="A cursor from `paging.cursors`")]
@@ -57,6 +71,9 @@ def _caller(
     path_version = _version(request, version)
     token = pick_token(access_token, authorization)
     caller = _reader(request).authenticate(token, path_version, request_id_of(request.scope))
+    if not (access_token and access_token.strip()):
+        # the token came in the Authorization header: paging links must not carry it
+        caller = dataclasses.replace(caller, access_token=None)
     # counted before any work, so a refused call costs the platform nothing more
     enforce_rate_limit(request, app_id=caller.token.app.id, token_id=caller.token.token_id)
     return caller
@@ -64,7 +81,7 @@ def _caller(
 
 def _answer(
     request: Request,
-    version: str,
+    version: Version,
     access_token: str | None,
     authorization: str | None,
     work: Callable[[Caller], dict[str, Any]],
@@ -78,7 +95,9 @@ def _answer(
 
 
 def _links(request: Request) -> LinkBuilder:
-    base = str(request.base_url).rstrip("/")
+    # the configured public base URL, never the request's Host or X-Forwarded-Host: a link
+    # built from a header an attacker controls would send the client (and its token) there
+    base = request.app.state.settings.issuer.rstrip("/")
 
     def build(path: str, params: Mapping[str, str]) -> str:
         return f"{base}{path}?{urlencode(params)}"
@@ -98,10 +117,14 @@ def _limit(value: str | None) -> int:
     return limit
 
 
-@router.get("/{version}/{target}/permissions", summary="Permissions the user granted or declined")
+@router.get(
+    "/{version}/{target}/permissions",
+    summary="Permissions the user granted or declined",
+    responses=GRAPH_ERRORS,
+)
 def read_permissions(
     request: Request,
-    version: str,
+    version: Version,
     target: str,
     access_token: AccessToken = None,
     authorization: Authorization = None,
@@ -115,10 +138,14 @@ def read_permissions(
     )
 
 
-@router.delete("/{version}/{target}/permissions", summary="Remove the app (revoke everything)")
+@router.delete(
+    "/{version}/{target}/permissions",
+    summary="Remove the app (revoke everything)",
+    responses=GRAPH_ERRORS,
+)
 def remove_app(
     request: Request,
-    version: str,
+    version: Version,
     target: str,
     access_token: AccessToken = None,
     authorization: Authorization = None,
@@ -132,10 +159,14 @@ def remove_app(
     )
 
 
-@router.delete("/{version}/{target}/permissions/{permission}", summary="Revoke one permission")
+@router.delete(
+    "/{version}/{target}/permissions/{permission}",
+    summary="Revoke one permission",
+    responses=GRAPH_ERRORS,
+)
 def revoke_permission(
     request: Request,
-    version: str,
+    version: Version,
     target: str,
     permission: str,
     access_token: AccessToken = None,
@@ -150,12 +181,16 @@ def revoke_permission(
     )
 
 
-@router.get("/{version}/{target}/{edge}", summary="An edge of a person: friends or likes")
+@router.get(
+    "/{version}/{target}/{edge}",
+    summary="An edge of a person: friends or likes",
+    responses=GRAPH_ERRORS,
+)
 def read_edge(
     request: Request,
-    version: str,
+    version: Version,
     target: str,
-    edge: str,
+    edge: Edge,
     fields: Fields = None,
     limit: Limit = None,
     after: Cursor = None,
@@ -211,13 +246,18 @@ for _version_path in API_VERSIONS:
         methods=["GET"],
         summary=f"Several people at once: `/{_version_path}/?ids=me,ID,...`",
         operation_id=f"read_nodes_{_version_path.replace('.', '_')}",
+        responses=GRAPH_ERRORS,
     )
 
 
-@router.get("/{version}/{target}", summary="A person: the token's user (`me`) or an id")
+@router.get(
+    "/{version}/{target}",
+    summary="A person: the token's user (`me`) or an id",
+    responses=GRAPH_ERRORS,
+)
 def read_node(
     request: Request,
-    version: str,
+    version: Version,
     target: str,
     fields: Fields = None,
     access_token: AccessToken = None,

@@ -9,10 +9,13 @@ the HTML error page of the same status instead (see :func:`error_response`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from graphwarden.api.errors import (
     GraphApiError,
@@ -35,7 +38,7 @@ def error_response(
     if pages is not None and pages.wants_page(request):
         result: Response = pages.response(request, error.status, error.message, headers)
         return result
-    headers = dict(headers or {})
+    headers = {**error.headers, **(headers or {})}
     if error.code == 190:
         # RFC 6750 §3: say which scheme and why, even though the status is the Graph API's 400
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
@@ -67,7 +70,9 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 405:
-        return error_response(request, method_not_allowed(request.method), exc.headers)
+        # every route on this path counts (Starlette names only the first it tried)
+        allowed = _allowed(request) or (exc.headers or {}).get("Allow")
+        return error_response(request, method_not_allowed(request.method, allowed))
     if exc.status_code == 404:
         return error_response(request, unknown_path(request.url.path))
     if 400 <= exc.status_code < 500:
@@ -75,6 +80,28 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         error.status = exc.status_code
         return error_response(request, error)
     return error_response(request, from_domain(GraphwardenError(str(exc.detail))))
+
+
+def _allowed(request: Request) -> str | None:
+    """The methods the routes matching this path accept, together (``Allow`` of a 405,
+    RFC 9110 §15.5.6)."""
+    methods: set[str] = set()
+    for route in _leaf_routes(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        route_methods = getattr(route, "methods", None)
+        if match is not Match.NONE and route_methods:
+            methods |= set(route_methods)
+    return ", ".join(sorted(methods)) or None
+
+
+def _leaf_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    # an included router (mounted without a prefix here) stands for the routes it holds
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _leaf_routes(inner.routes)
+        else:
+            yield route
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -7,12 +7,14 @@ consent screen (``/oauth/authorize``) is a page and lives in ``web/routes.py``.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from graphwarden.api.openapi import form_body, oauth_errors
 from graphwarden.consent.oauth import (
     OAuthComponents,
     oauth_components,
@@ -38,7 +40,37 @@ def _error(status: int, error: str, description: str) -> Response:
     )
 
 
+def _bad_basic(header: str | None) -> bool:
+    """Whether an ``Authorization: Basic`` credential is malformed: not base64, not UTF-8
+    once decoded, or without the ``:`` between client id and secret (RFC 7617 §2)."""
+    if header is None:
+        return False
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        return True
+    return ":" not in decoded
+
+
+def _invalid_client() -> Response:
+    """RFC 6749 §5.2: a client that tried the Authorization header gets 401 and a
+    ``WWW-Authenticate`` challenge in the scheme it used."""
+    return JSONResponse(
+        {"error": "invalid_client", "error_description": "malformed Basic credentials"},
+        status_code=401,
+        headers={
+            "Cache-Control": "no-store",
+            "WWW-Authenticate": 'Basic realm="graphwarden", error="invalid_client"',
+        },
+    )
+
+
 async def _plain(request: Request, issuer: str) -> OAuthHttpRequest | Response:
+    if _bad_basic(request.headers.get("authorization")):
+        return _invalid_client()
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("application/x-www-form-urlencoded"):
         # RFC 6749 §3.2: token requests are form-encoded
@@ -74,19 +106,53 @@ async def _answer(request: Request, work: Any) -> Response:
     return _response(result)
 
 
-@router.post("/oauth/token")
+_CLIENT = {
+    "client_id": "the app's id (or HTTP Basic authentication)",
+    "client_secret": "the app's secret (or HTTP Basic authentication)",
+}
+_TOKEN_FORM = {
+    "token": "the token",
+    "token_type_hint": "access_token or refresh_token",
+    **_CLIENT,
+}
+
+
+@router.post(
+    "/oauth/token",
+    responses=oauth_errors(400, 401, 503),
+    openapi_extra=form_body(
+        {
+            "grant_type": "authorization_code or refresh_token",
+            "code": "the authorization code",
+            "redirect_uri": "the redirect URI the code was issued for",
+            "code_verifier": "the PKCE verifier (RFC 7636)",
+            "refresh_token": "the refresh token",
+            "scope": "a narrower scope for a refresh",
+            **_CLIENT,
+        },
+        ["grant_type"],
+    ),
+)
 async def token(request: Request) -> Response:
     """RFC 6749 §3.2: exchange a code (with its PKCE verifier) or a refresh token."""
     return await _answer(request, lambda c, p: c.server.token_response(p))
 
 
-@router.post("/oauth/revoke")
+@router.post(
+    "/oauth/revoke",
+    responses=oauth_errors(400, 401, 503),
+    openapi_extra=form_body(_TOKEN_FORM, ["token"]),
+)
 async def revoke(request: Request) -> Response:
     """RFC 7009: revoke an access or refresh token; 200 even for unknown tokens."""
     return await _answer(request, lambda c, p: c.server.endpoint_response("revocation", p))
 
 
-@router.post("/oauth/introspect")
+@router.post(
+    "/oauth/introspect",
+    responses=oauth_errors(400, 401, 503),
+    openapi_extra=form_body(_TOKEN_FORM, ["token"]),
+)
 async def introspect(request: Request) -> Response:
     """RFC 7662: the app itself, authenticated, asks whether its token is active."""
     return await _answer(request, lambda c, p: c.server.endpoint_response("introspection", p))

@@ -23,6 +23,7 @@ from fastapi import APIRouter, FastAPI, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from graphwarden.api.access import pick_token
+from graphwarden.api.openapi import graph_errors
 from graphwarden.consent.deletion import deliver_due, deliveries, load_master_key
 from graphwarden.core.errors import GraphwardenError
 from graphwarden.core.types import ApiVersion
@@ -73,7 +74,7 @@ async def deletion_worker(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(lifespan=deletion_worker)
 
 
-@router.get("/{version}/me/deletion-status")
+@router.get("/{version}/me/deletion-status", responses=graph_errors(400, 503))
 def deletion_status(
     request: Request,
     version: ApiVersion,

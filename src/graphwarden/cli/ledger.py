@@ -7,6 +7,7 @@ first bad record or head); 2 bad input or an unusable store (one line on stderr)
 from __future__ import annotations
 
 import json
+import re
 import signal
 import threading
 from datetime import UTC, datetime
@@ -14,12 +15,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from graphwarden.cli.context import fail, opened_store, print_json, print_table
 from graphwarden.core.clock import SystemClock
 from graphwarden.core.config import get_settings
 from graphwarden.core.errors import ConfigError, VerificationError
+from graphwarden.core.lifetime import die_with_parent
 from graphwarden.ledger.export import export_parquet
 from graphwarden.ledger.integrator import INTERVAL_S, Integrator
 from graphwarden.ledger.merkle import verify_consistency, verify_inclusion
@@ -53,22 +56,22 @@ app = typer.Typer(
 EXIT_INVALID = 1
 
 PublicKeyOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--public-key",
         help="The ledger's public key (PEM, or 64 hex digits), as served at "
-        "/.well-known/graphwarden-ledger-key; default: derived from the local signing key.",
+        "/.well-known/graphwarden-ledger-key, given directly or as a file holding either; "
+        "default: derived from the local signing key.",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _public_key(path: Path | None) -> Ed25519PublicKey:
-    if path is not None:
-        try:
-            return load_public_key(path.read_text())
-        except (OSError, ValueError) as exc:
-            fail(f"cannot read the public key {path}: {exc}")
+def _public_key(value: str | None) -> Ed25519PublicKey:
+    """The key ``--public-key`` names: PEM text, 64 hex digits, or a file holding either;
+    without the option, the local signing key's public half."""
+    if value is not None:
+        return _given_public_key(value)
     key_file = get_settings().data_dir / KEY_FILE_NAME
     if not key_file.exists():
         fail(f"no ledger key at {key_file}; pass --public-key")
@@ -76,6 +79,32 @@ def _public_key(path: Path | None) -> Ed25519PublicKey:
         return LedgerSigner.load_or_create(get_settings().data_dir).public_key
     except ConfigError as exc:
         fail(str(exc))
+
+
+def _given_public_key(value: str) -> Ed25519PublicKey:
+    text = value.strip()
+    if "-----BEGIN" in text or _HEX_KEY.fullmatch(text):
+        source = "the --public-key value"
+    else:
+        path = Path(value).expanduser()
+        try:
+            text = path.read_text(encoding="ascii")
+        except FileNotFoundError:
+            fail(
+                f"--public-key {value!r} is neither a PEM public key, 64 hex digits, "
+                "nor a file that exists"
+            )
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"cannot read the public key file {path}: {exc}")
+        source = f"the public key file {path}"
+    try:
+        return load_public_key(text)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        reason = " ".join(str(exc).split())  # cryptography's messages span lines
+        fail(f"{source} is not an Ed25519 public key (PEM or 64 hex digits): {reason}")
+
+
+_HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -287,6 +316,8 @@ def integrate_command(
             )
             for number in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(number, lambda *_: stop.set())
+            if parent_pid is not None:  # the server that started it: stop when it dies
+                die_with_parent(parent_pid, signal.SIGTERM)
             worker.start()
             while worker.is_alive():
                 worker.join(0.5)

@@ -2,20 +2,26 @@
 
 Every command is a thin layer over the library. Errors the library raises on purpose
 (:class:`~graphwarden.core.errors.GraphwardenError`) become one line on stderr and exit code 2;
-usage errors exit 2 as well; nothing prints a traceback for bad input.
+usage errors exit 2 as well; nothing prints a traceback for bad input. This is also the one
+place where operator errors are translated: a store failure the library did not wrap names the
+store (URL without its password) and the driver's reason; a file or directory that cannot be
+created or written (an unwritable ``GRAPHWARDEN_DATA_DIR``) names the path and the setting
+that moves it.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 from typer import exceptions as typer_exceptions
 
 from graphwarden import __version__
+from graphwarden.core.config import get_settings, unwritable_path
+from graphwarden.core.db import store_error
 from graphwarden.core.errors import GraphwardenError
 
 
@@ -94,12 +100,13 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code != 0:
             sys.exit(code)
     except GraphwardenError as exc:
-        typer.echo(f"graphwarden: error: {exc}", err=True)
-        sys.exit(2)
+        _error(str(exc) or exc.__class__.__name__)
     except SQLAlchemyError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        typer.echo(f"graphwarden: store error: {first}", err=True)
-        sys.exit(2)
+        _error(str(_store_error(exc)))
+    except OSError as exc:
+        if exc.filename is None:  # not about a path (a closed pipe, a socket): not ours
+            raise
+        _error(str(unwritable_path(exc)))
     except typer.Abort:
         typer.echo("graphwarden: aborted", err=True)
         sys.exit(130)
@@ -112,6 +119,21 @@ def main(argv: list[str] | None = None) -> None:
         else:
             typer.echo(f"graphwarden: error: {exc}", err=True)
         sys.exit(2)
+
+
+def _error(message: str) -> NoReturn:
+    """One line on stderr (a message that spans lines is joined), exit code 2."""
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    typer.echo(f"graphwarden: error: {line}", err=True)
+    sys.exit(2)
+
+
+def _store_error(exc: SQLAlchemyError) -> GraphwardenError:
+    try:
+        url = get_settings().database_url
+    except GraphwardenError:
+        url = "<unconfigured>"
+    return store_error(url, exc)
 
 
 if __name__ == "__main__":

@@ -42,9 +42,7 @@ def render() -> str:
         summary = _first_paragraph(command.help)
         if summary:
             lines.extend([summary, ""])
-        params = [
-            p for p in command.params if p.name != "help" and not getattr(p, "hidden", False)
-        ]
+        params = [p for p in command.params if p.name != "help" and not getattr(p, "hidden", False)]
         if params:
             lines.append("| parameter | description |")
             lines.append("|---|---|")

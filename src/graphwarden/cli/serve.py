@@ -20,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from graphwarden.core.config import get_settings
+from graphwarden.core.config import ensure_data_dir, get_settings
 from graphwarden.core.db import check_schema, create_store_engine
 from graphwarden.core.errors import ConfigError
 from graphwarden.ledger.signing import LedgerSigner
@@ -44,6 +44,7 @@ def serve_command(
     if log_level not in ("critical", "error", "warning", "info", "debug", "trace"):
         raise ConfigError(f"--log-level {log_level!r} is not a uvicorn log level")
     # Refuse early, with what to run, instead of letting every worker fail on its own.
+    ensure_data_dir(get_settings().data_dir)
     engine = create_store_engine(get_settings().database_url)
     try:
         check_schema(engine)
@@ -66,6 +67,8 @@ def run_server(*, host: str, port: int, workers: int = 1, log_level: str = "info
 
     import uvicorn
 
+    from graphwarden.server import logging_config
+
     try:
         uvicorn.run(
             APP_FACTORY,
@@ -74,6 +77,7 @@ def run_server(*, host: str, port: int, workers: int = 1, log_level: str = "info
             port=port,
             workers=workers,
             log_level=log_level,
+            log_config=logging_config(log_level),
             proxy_headers=False,
         )
     finally:

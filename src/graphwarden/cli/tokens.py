@@ -17,6 +17,7 @@ from graphwarden.consent.services import SqlConsentService
 from graphwarden.consent.sql_tokens import DEFAULT_TOKEN_TTL
 from graphwarden.core.types import AppId, PersonId
 from graphwarden.graph.store import SqlGraphStore
+from graphwarden.policy.rules import development
 
 app = typer.Typer(no_args_is_help=True, help="Issue developer test tokens.")
 
@@ -45,6 +46,12 @@ def issue_command(
             fail(f"no app {app_id}")
         if SqlGraphStore(engine).get_profile(PersonId(user_id)) is None:
             fail(f"no user {user_id}")
+        # the policy's development-mode rule: a development-mode app gets no token for a
+        # person without a role on it (the Graph API would refuse it anyway)
+        holders = consent.role_holders_among(info.id, [PersonId(user_id)])
+        stopped = development(info.api_version, info.mode != "live", PersonId(user_id) in holders)
+        if stopped is not None:
+            fail(f"user {user_id} holds no role on development-mode app {app_id} ({stopped.id})")
         perms = check_permission_names(info.api_version, split_list(permissions))
         scope = sorted({"public_profile", *perms})
         consent.authorize(info.id, PersonId(user_id), granted=scope)

@@ -148,6 +148,10 @@ class ConsentService(Protocol):
         """Whether ``secret`` is the app's secret (False for unknown or deleted apps)."""
         ...
 
+    def role_holders_among(self, app: AppId, people: Sequence[PersonId]) -> frozenset[PersonId]:
+        """Those of ``people`` who hold a role (admin, developer, tester) on ``app``."""
+        ...
+
     def owner_state(self, token: TokenInfo) -> OwnerState:
         """The facts about the token owner's consent the policy needs, in one query."""
         ...

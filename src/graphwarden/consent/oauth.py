@@ -34,8 +34,10 @@ from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import (
     ClientMixin,
     InvalidRequestError,
+    OAuth2Error,
     grants,
 )
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -238,14 +240,29 @@ class RotatingRefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
     def authenticate_user(self, refresh_token: RefreshRecord) -> ConsentedPerson | None:
         stored = refresh_token.stored
-        return self.server.still_authorized(
+        user = self.server.still_authorized(
             stored.app_id, stored.person_id, stored.scope, stored.family
         )
+        if user is None:
+            # RFC 6749 §5.2: the grant no longer stands (app removed, or development mode
+            # and no role): invalid_grant, not Authlib's invalid_request
+            raise InvalidGrantError("the person no longer authorizes this app for you")
+        return user
 
     def issue_token(self, user: ConsentedPerson, refresh_token: RefreshRecord) -> Any:
-        # narrowing on refresh is allowed; the scope checked against the spent token
-        scope = self.request.payload.scope or user.scope
-        return self.generate_token(user=user, scope=scope, include_refresh_token=True)
+        """The new pair carries what the person grants *now* (``user.scope``, narrowed by
+        :meth:`GraphwardenAuthorizationServer.still_authorized`), further narrowed to the
+        ``scope`` asked for. A permission declined since the spent token was issued is left
+        out even when asked for by name: RFC 6749 §6 lets a refresh narrow, never widen
+        (what lies beyond the spent token's scope Authlib already refused, invalid_scope)."""
+        current = scope_to_list(user.scope)
+        asked = self.request.payload.scope
+        if asked:
+            wanted = set(scope_to_list(asked))
+            current = [p for p in current if p in wanted or p == PUBLIC_PROFILE]
+        return self.generate_token(
+            user=user, scope=list_to_scope(current), include_refresh_token=True
+        )
 
     def revoke_old_credential(self, refresh_token: RefreshRecord) -> None:
         """Nothing to do: :meth:`OAuthStore.rotate_refresh` already spent it."""
@@ -360,7 +377,15 @@ class GraphwardenAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         authorization = self.consent.get_authorization(app, person)
         if authorization is None or authorization.removed_at is not None:
             return None
-        granted = [p for p in scope_to_list(scope) if p in authorization.granted]
+        info = self.consent.get_app(app)
+        if info is None or (
+            info.mode != "live" and person not in self.consent.role_holders_among(app, [person])
+        ):
+            # development mode (policy rule app-in-development): no token for anyone without
+            # a role on the app, not even through an old code or refresh token
+            return None
+        now = authorization.granted - authorization.declined
+        granted = [p for p in scope_to_list(scope) if p in now]
         if PUBLIC_PROFILE not in granted:
             granted.insert(0, PUBLIC_PROFILE)
         return ConsentedPerson(person, list_to_scope(granted), family)
@@ -385,12 +410,18 @@ class GraphwardenAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def token_response(self, request: OAuthHttpRequest) -> OAuthResponse:
         """The token endpoint; RFC 6749 errors as JSON, never an exception."""
-        response: OAuthResponse = self.create_token_response(request)
+        try:
+            response: OAuthResponse = self.create_token_response(request)
+        except OAuth2Error as error:  # refused before a grant is chosen (insecure transport)
+            response = self.handle_error_response(None, error)
         return _no_store(response)
 
     def endpoint_response(self, name: str, request: OAuthHttpRequest) -> OAuthResponse:
-        """The revocation or introspection endpoint."""
-        response: OAuthResponse = self.create_endpoint_response(name, request)
+        """The revocation or introspection endpoint; RFC 6749 errors, never an exception."""
+        try:
+            response: OAuthResponse = self.create_endpoint_response(name, request)
+        except OAuth2Error as error:  # refused before the endpoint runs (insecure transport)
+            response = self.handle_error_response(None, error)
         return _no_store(response)
 
 

@@ -107,6 +107,15 @@ def usage_header(report: UsageReport) -> str:
     )
 
 
+def seconds_to_reset(
+    limiter: SlidingWindowCounterRateLimiter, item: RateLimitItem, *ids: str
+) -> int:
+    """Whole seconds until the window of ``item`` lets one more call through (at least 1):
+    the ``Retry-After`` of a refused call."""
+    reset = limiter.get_window_stats(item, *ids).reset_time
+    return max(1, math.ceil(reset - time.time()))
+
+
 def storage_for(redis_url: str | None) -> Storage:
     """In-memory counters, or Redis ones shared by every worker when ``redis_url`` is set."""
     if redis_url is None:
@@ -149,6 +158,9 @@ class RateLimiter:
     def _token_item(self) -> RateLimitItem:
         return _TokenBudget(self.config.token_calls, self.config.token_window_s, namespace=self._ns)
 
+    def _wait(self, item: RateLimitItem, *ids: str) -> int:
+        return seconds_to_reset(self._limiter, item, *ids)
+
     def _used(self, item: RateLimitItem, *ids: str) -> int:
         stats = self._limiter.get_window_stats(item, *ids)
         return item.amount - stats.remaining
@@ -167,17 +179,22 @@ class RateLimiter:
         app_key, token_key = ("app", str(app_id)), ("token", str(app_id), str(token_id))
         if not self._limiter.test(token_item, *token_key):
             raise RateLimited(
-                "(#17) User request limit reached: this token made too many calls", scope="user"
+                "(#17) User request limit reached: this token made too many calls",
+                scope="user",
+                retry_after_s=self._wait(token_item, *token_key),
             )
         if not self._limiter.hit(app_item, *app_key):
             raise RateLimited(
                 "(#4) Application request limit reached: the app's hourly budget is spent",
                 scope="app",
+                retry_after_s=self._wait(app_item, *app_key),
             )
         if not self._limiter.hit(token_item, *token_key):
             # another worker spent the token's last call between the test and the hit
             raise RateLimited(
-                "(#17) User request limit reached: this token made too many calls", scope="user"
+                "(#17) User request limit reached: this token made too many calls",
+                scope="user",
+                retry_after_s=self._wait(token_item, *token_key),
             )
         return UsageReport(
             app_used=self._used(app_item, *app_key),
@@ -276,6 +293,7 @@ __all__ = [
     "RateLimiter",
     "UsageReport",
     "graph_error_code",
+    "seconds_to_reset",
     "storage_for",
     "usage_header",
 ]

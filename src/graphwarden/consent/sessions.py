@@ -17,11 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from sqlalchemy import BigInteger, Engine, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from graphwarden.core.db import Base
+
+#: what a signed-in session cookie holds (written by the pages' sign-in, read here and there)
+PERSON_KEY = "person_id"
+ADMIN_KEY = "admin_id"
+SID_KEY = "sid"
+ISSUED_KEY = "iat_us"
 
 
 class SessionRevocation(Base):
@@ -81,11 +89,37 @@ def session_is_live(engine: Engine, sid: str, who: str, issued_us: int) -> bool:
     return cutoff is None or issued_us > cutoff
 
 
+def session_account(
+    engine: Engine, session: Mapping[str, Any], kind: Literal["person", "admin"]
+) -> int | None:
+    """The person or admin signed in on an (already signature-checked) session dict, or
+    None: nobody of that kind, a malformed session, or one signed out or cut off on the server.
+
+    The pages read sessions through ``web.session.current_person``/``current_admin``; other
+    entry points that accept the same cookie (the ledger's record route) read it here.
+    """
+    value = session.get(PERSON_KEY if kind == "person" else ADMIN_KEY)
+    sid, issued = session.get(SID_KEY), session.get(ISSUED_KEY)
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not isinstance(sid, str)
+        or not isinstance(issued, int)
+    ):
+        return None
+    return value if session_is_live(engine, sid, f"{kind}:{value}", issued) else None
+
+
 __all__ = [
+    "ADMIN_KEY",
+    "ISSUED_KEY",
+    "PERSON_KEY",
+    "SID_KEY",
     "SessionRevocation",
     "now_us",
     "revoke_account",
     "revoke_session",
+    "session_account",
     "session_is_live",
     "sid_key",
 ]

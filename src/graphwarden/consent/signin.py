@@ -21,6 +21,7 @@ from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.storage import MemoryStorage, Storage
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from graphwarden.consent.ratelimit import seconds_to_reset
 from graphwarden.core.errors import InvalidInput, RateLimited
 
 
@@ -56,11 +57,15 @@ class SignInThrottle:
             raise RateLimited(
                 "Too many failed sign-ins for this account: wait a few minutes and try again",
                 scope="user",
+                retry_after_s=seconds_to_reset(
+                    self._limiter, self._per_identifier, "id", _norm(identifier)
+                ),
             )
         if address and not self._limiter.test(self._per_address, "addr", address):
             raise RateLimited(
                 "Too many failed sign-ins from this address: wait a few minutes and try again",
                 scope="app",
+                retry_after_s=seconds_to_reset(self._limiter, self._per_address, "addr", address),
             )
 
     def failed(self, identifier: str, address: str | None) -> None:

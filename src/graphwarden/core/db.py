@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import URL, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from graphwarden.core.errors import SchemaError, StoreError
@@ -45,20 +45,86 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def create_store_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite files get their directory created and WAL mode."""
+    """An engine for ``url``; SQLite files get their directory created and WAL mode.
+
+    Raises ``StoreError`` naming the store and the reason when the SQLite file's directory
+    cannot be created or the database driver is not installed."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:":
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(db).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"the store {safe_url(url)}: cannot create its directory {folder} "
+                    f"({exc.strerror or exc.__class__.__name__}); set GRAPHWARDEN_DATABASE_URL "
+                    "(or GRAPHWARDEN_DATA_DIR, which holds the default store) to a writable place"
+                ) from exc
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
-        engine = create_engine(url, **kwargs)
+        engine = _create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    return _create_engine(url, **kwargs)
+
+
+def _create_engine(url: str, **kwargs: Any) -> Engine:
+    try:
+        return create_engine(url, **kwargs)
+    except ImportError as exc:  # the DB-API driver is not installed
+        module = exc.name or str(exc)
+        raise StoreError(
+            f"the store {safe_url(url)} needs the Python driver {module!r}, which is not "
+            "installed: install it (`pip install 'psycopg[binary]'` for PostgreSQL)"
+        ) from exc
+    except NoSuchModuleError as exc:
+        raise StoreError(f"the store {safe_url(url)}: unknown database dialect ({exc})") from exc
+
+
+def safe_url(url: str | URL) -> str:
+    """``url`` as it may be shown to an operator: the password replaced by ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "<unparseable database URL>"
+
+
+#: what an operator can do about the commonest store failures, by a word in the reason
+_HINTS = (
+    ("database is locked", "another process holds a write lock on it; stop it or retry"),
+    (
+        "file is not a database",
+        "it is not a SQLite database (corrupt or another file); "
+        "restore it from a backup or point GRAPHWARDEN_DATABASE_URL elsewhere",
+    ),
+    ("database disk image is malformed", "the SQLite file is corrupt; restore it from a backup"),
+    ("unable to open database file", "check that the file's directory exists and is writable"),
+    ("readonly database", "the file or its directory is read-only for this user"),
+    ("connection refused", "is the database server running and reachable?"),
+    ("could not translate host name", "the host name does not resolve"),
+    ("name or service not known", "the host name does not resolve"),
+    ("password authentication failed", "check the user and password in the URL"),
+    ("does not exist", "create it, or fix the name in GRAPHWARDEN_DATABASE_URL"),
+)
+
+
+def store_error(url: str | URL, exc: BaseException, doing: str = "") -> StoreError:
+    """A ``StoreError`` that names the store (its URL without the password) and the reason
+    the driver gave, on one line, with what to do about the common cases.
+
+    >>> str(store_error("postgresql+psycopg://u:pw@db/x", OSError("Connection refused")))[:52]
+    'the store postgresql+psycopg://u:***@db/x: Connection'
+    """
+    cause = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(cause).strip().splitlines() if line.strip()]
+    reason = lines[0] if lines else cause.__class__.__name__
+    hint = next((h for word, h in _HINTS if word in str(cause).lower()), None)
+    where = f"the store {safe_url(url)}" + (f" ({doing})" if doing else "")
+    return StoreError(f"{where}: {reason}" + (f" ({hint})" if hint else ""))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -74,7 +140,8 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.commit()
     except SQLAlchemyError as exc:
         session.rollback()
-        raise StoreError(f"store error: {exc.__class__.__name__}: {exc}") from exc
+        bind = session.get_bind()
+        raise store_error(bind.url, exc) from exc
     except BaseException:
         session.rollback()
         raise
@@ -108,7 +175,7 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot reach the database: {exc.__class__.__name__}") from exc
+        raise store_error(engine.url, exc, "cannot connect") from exc
 
 
 def upgrade(url: str, revision: str = "head") -> None:
@@ -146,7 +213,9 @@ __all__ = [
     "create_store_engine",
     "current_revision",
     "head_revision",
+    "safe_url",
     "session_factory",
+    "store_error",
     "transaction",
     "upgrade",
 ]

@@ -62,11 +62,13 @@ class PermissionDenied(AuthError):
 
 
 class RateLimited(GraphwardenError):
-    """A rate limit was exceeded; ``scope`` is ``"app"`` or ``"user"``."""
+    """A rate limit was exceeded; ``scope`` is ``"app"`` or ``"user"``; ``retry_after_s`` is
+    how many seconds until the limiter's window lets a call through again (``Retry-After``)."""
 
-    def __init__(self, message: str, *, scope: str = "app") -> None:
+    def __init__(self, message: str, *, scope: str = "app", retry_after_s: int = 1) -> None:
         super().__init__(message)
         self.scope = scope
+        self.retry_after_s = max(1, int(retry_after_s))
 
 
 class LedgerError(GraphwardenError):

@@ -30,7 +30,14 @@ import numpy.typing as npt
 from graphwarden.core.errors import InvalidInput
 from graphwarden.graph.fields import N_FIELDS, Audience, Relation
 from graphwarden.policy.context import AccessContext
-from graphwarden.policy.rules import MEMBER, evaluate, field_permissions, gate, reviewed
+from graphwarden.policy.rules import (
+    MEMBER,
+    development,
+    evaluate,
+    field_permissions,
+    gate,
+    reviewed,
+)
 from graphwarden.policy.tables import POLICIES, Rule, table
 
 
@@ -92,6 +99,7 @@ def context_arguments(ctx: AccessContext) -> dict[str, Any]:
         "token_active": ctx.token_active,
         "owner_authorized": ctx.owner_authorized,
         "data_access_active": ctx.data_access_active,
+        "app_in_development": ctx.app_in_development,
     }
 
 
@@ -151,6 +159,8 @@ class BulkPolicy:
         token_active: BoolLike = True,
         owner_authorized: BoolLike = True,
         data_access_active: BoolLike = True,
+        app_in_development: bool = False,
+        subject_has_role: BoolLike = False,
     ) -> tuple[BoolArray, U8Array]:
         """Decide ``n`` cases at once; returns ``(allowed bool[n], rule_code uint8[n])``.
 
@@ -158,7 +168,10 @@ class BulkPolicy:
         ``shares`` is the subject's "apps others use" switch for the field's category (True
         where the field has none). ``owner_grant_mask`` (scalar or per case) and
         ``approved_mask`` use :data:`PERMISSION_BITS`. ``token_active``, ``owner_authorized``
-        and ``data_access_active`` may be scalars or per-case arrays.
+        and ``data_access_active`` may be scalars or per-case arrays. For an app in
+        development mode (``app_in_development``) the owner needs ``owner_has_role`` and every
+        other subject ``subject_has_role`` (scalar or per case), by the same rule
+        (:func:`graphwarden.policy.rules.development`) as the per-request face.
         """
         n = len(field)
         arrays = {
@@ -248,6 +261,17 @@ class BulkPolicy:
                 np.bitwise_or(ix, t32, out=ix)
             np.take(self.lut, ix, out=codes[lo:hi])
 
+        if app_in_development:
+            # the per-request face's order: owner gate, then each subject, then the table
+            dev = self.rule_codes[f"{self.version}/app-in-development"]
+            if development(self.version, True, owner_has_role) is not None:
+                codes.fill(dev)
+            else:
+                role = np.asarray(subject_has_role, dtype=np.bool_)
+                if role.ndim and role.shape != (n,):
+                    raise InvalidInput(f"subject_has_role must be a scalar or have shape ({n},)")
+                blocked = np.logical_not(role) & (relation != int(Relation.SELF))
+                codes[blocked] = dev
         # per-case token-level rules, lowest priority first so the first rule wins
         for flag, rule in (
             (owner_authorized, "owner-not-authorized"),

@@ -31,6 +31,8 @@ class AccessContext:
     data_access_active: bool = True
     #: the owner has not removed the app and has the platform turned on
     owner_authorized: bool = True
+    #: the app is in development mode: only people with a role on it may be read
+    app_in_development: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,9 @@ class SubjectFacts:
     uses_app: bool = False
     #: permissions the subject granted to this app (empty when they do not use it)
     subject_granted: frozenset[str] = frozenset()
+    #: the subject holds a role (admin, developer, tester) on the app (read in development
+    #: mode only; elsewhere it does not matter)
+    subject_has_role: bool = False
 
     def audience(self, field_index: int) -> Audience:
         return self.audiences[field_index]

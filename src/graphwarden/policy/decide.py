@@ -14,9 +14,16 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from graphwarden.core.errors import InvalidInput
-from graphwarden.graph.fields import FIELD_BY_NAME, N_CATEGORIES, N_FIELDS, FieldSpec
+from graphwarden.graph.fields import FIELD_BY_NAME, N_CATEGORIES, N_FIELDS, FieldSpec, Relation
 from graphwarden.policy.context import AccessContext, Decision, SubjectFacts
-from graphwarden.policy.rules import MEMBER, evaluate, field_permissions, gate, reviewed
+from graphwarden.policy.rules import (
+    MEMBER,
+    development,
+    evaluate,
+    field_permissions,
+    gate,
+    reviewed,
+)
 from graphwarden.policy.tables import PUBLIC_PROFILE, Rule
 
 #: (own granted, own reviewed, twin granted, twin reviewed) of one field for one owner
@@ -46,14 +53,32 @@ def _owner_facts(
 
 
 def _gate(ctx: AccessContext) -> Decision | None:
-    rule = gate(ctx.api_version, ctx.app_status, ctx.token_active, ctx.owner_authorized)
+    rule = gate(
+        ctx.api_version,
+        ctx.app_status,
+        ctx.token_active,
+        ctx.owner_authorized,
+        ctx.app_in_development,
+        ctx.owner_has_role,
+    )
     return None if rule is None else _decision(rule)
+
+
+def _subject_gate(ctx: AccessContext, subject: SubjectFacts) -> Rule | None:
+    """Development mode, subject by subject: the owner passed the gate; anyone else needs a
+    role on the app."""
+    return development(
+        ctx.api_version,
+        ctx.app_in_development,
+        subject.relation is Relation.SELF or subject.subject_has_role,
+    )
 
 
 def admit(ctx: AccessContext) -> Decision | None:
     """The decision that stops a request before any subject or field (a suspended or deleted
-    app, an inactive token, an owner who removed the app or turned the platform off), or
-    ``None`` when the request may go on to per-field decisions."""
+    app, an inactive token, an owner who removed the app or turned the platform off, an app
+    in development mode and an owner without a role on it), or ``None`` when the request may
+    go on to per-field decisions."""
     return _gate(ctx)
 
 
@@ -82,6 +107,9 @@ def _facts(ctx: AccessContext, field_index: int) -> OwnerFacts:
 
 
 def _one(ctx: AccessContext, subject: SubjectFacts, spec: FieldSpec, facts: OwnerFacts) -> Rule:
+    stopped = _subject_gate(ctx, subject)
+    if stopped is not None:
+        return stopped
     shares = True if spec.category is None else subject.apps_others_use[spec.category]
     return evaluate(
         ctx.api_version,
@@ -164,6 +192,9 @@ def edge_member(ctx: AccessContext, subject: SubjectFacts) -> Decision:
     denied = _gate(ctx)
     if denied is not None:
         return denied
+    stopped = _subject_gate(ctx, subject)
+    if stopped is not None:
+        return _decision(stopped)
     facts = _facts(ctx, MEMBER)
     rule = evaluate(
         ctx.api_version,

@@ -44,13 +44,17 @@ Order of evaluation, the same in every version:
 
 1. the app (suspended, deleted, not active), the token (inactive), the owner (removed the
    app or turned the platform off): nothing leaves;
-2. a subject who turned the platform off is seen by nobody but themselves;
-3. when the owner's data access has lapsed, only the owner's own basic info remains;
-4. the owner's own fields: the permission covering the field must be requestable, granted
+2. an app in development mode (`app-in-development`): nothing leaves through the token of an
+   owner without a role on the app (admin, developer, tester), and nothing of any other
+   subject without one — a role holder's friends are not read either. Between role holders
+   a development-mode app is decided as a live one;
+3. a subject who turned the platform off is seen by nobody but themselves;
+4. when the owner's data access has lapsed, only the owner's own basic info remains;
+5. the owner's own fields: the permission covering the field must be requestable, granted
    (`public_profile` is implicit) and, where the version has App Review, approved for the app
    or the owner must hold a role on it;
-5. other people: the version's rules for friends' fields and others' basic info;
-6. the friends edge lists a friend only when the owner's own friends edge is allowed and the
+6. other people: the version's rules for friends' fields and others' basic info;
+7. the friends edge lists a friend only when the owner's own friends edge is allowed and the
    version's friend-list rule admits that friend.
 """
 
@@ -124,6 +128,10 @@ def _bulk() -> list[str]:
         "interpreter into a lookup table of rule codes (`rule_ids[code]` names the rule); a",
         "decision is then a few bit operations and one gather. Field codes are `FieldSpec.index`,",
         f'plus `MEMBER_FIELD = {MEMBER_FIELD}` for "listed in the owner\'s friends edge".',
+        "Development mode is not in the table: `rules.development`, the same function the",
+        "per-request face asks, is applied after the lookup (`app_in_development`,",
+        "`owner_has_role`, per-case `subject_has_role`), before the per-case token and owner",
+        "flags, so both faces decide in the same order.",
         "Owner grants and App Review approvals are bitmasks (uint32) in this layout, the same",
         "for every version; each `friends_*` twin sits right above its `user_*` permission:",
         "",

@@ -28,8 +28,16 @@ MEMBER: int = N_FIELDS
 _FRIENDS_EDGE = "friends"
 
 
-def gate(version: str, app_status: str, token_active: bool, owner_authorized: bool) -> Rule | None:
-    """The rules that come before any subject or field: app, token, owner. None: pass."""
+def gate(
+    version: str,
+    app_status: str,
+    token_active: bool,
+    owner_authorized: bool,
+    in_development: bool = False,
+    owner_has_role: bool = False,
+) -> Rule | None:
+    """The rules that come before any subject or field: app, token, owner (and, for an app
+    in development mode, the owner's role on it). None: pass."""
     t = table(version)
     if app_status != "active":
         if app_status == "suspended":
@@ -41,6 +49,16 @@ def gate(version: str, app_status: str, token_active: bool, owner_authorized: bo
         return t.rule("token-inactive")
     if not owner_authorized:
         return t.rule("owner-not-authorized")
+    return development(version, in_development, owner_has_role)
+
+
+def development(version: str, in_development: bool, has_role: bool) -> Rule | None:
+    """The development-mode rule, one rule for every path: an app in development mode reads
+    nobody without a role on it — not through a token of theirs (the owner, in :func:`gate`)
+    and not through a role holder's token (each subject other than the owner, friends of
+    role holders included). None: the rule does not stand in the way."""
+    if in_development and not has_role:
+        return table(version).rule("app-in-development")
     return None
 
 
@@ -146,4 +164,4 @@ def _member(t: PolicyTable, relation: Relation, uses_app: bool, subject_friends:
     return t.rule("friend-list-member")
 
 
-__all__ = ["MEMBER", "evaluate", "field_permissions", "gate", "reviewed"]
+__all__ = ["MEMBER", "development", "evaluate", "field_permissions", "gate", "reviewed"]

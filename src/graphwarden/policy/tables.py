@@ -116,6 +116,11 @@ _COMMON: dict[str, tuple[Effect, str]] = {
     "app-deleted": (Effect.DENY, "The app is deleted; it receives nothing."),
     "app-not-active": (Effect.DENY, "The app's status is not active; it receives nothing."),
     "token-inactive": (Effect.DENY, "The access token is revoked, expired or unknown."),
+    "app-in-development": (
+        Effect.DENY,
+        "The app is in development mode: it sees only people who hold a role on it "
+        "(admin, developer, tester), and only through their own tokens.",
+    ),
     "owner-not-authorized": (
         Effect.DENY,
         "The token's owner removed the app or turned the platform off.",

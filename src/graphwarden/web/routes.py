@@ -185,7 +185,9 @@ def _throttled(
         components.throttle.check(identifier, _address(request))
     except RateLimited as exc:
         demo = components.accounts.demo_login and not admin
-        return page(request, "login.html", 429, admin=admin, error=str(exc), demo=demo)
+        answer = page(request, "login.html", 429, admin=admin, error=str(exc), demo=demo)
+        answer.headers["Retry-After"] = str(exc.retry_after_s)  # RFC 6585 §4
+        return answer
     return None
 
 

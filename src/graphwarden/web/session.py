@@ -37,7 +37,15 @@ from itsdangerous import BadSignature, TimestampSigner
 from sqlalchemy import Engine
 from starlette.middleware.sessions import Session, SessionMiddleware
 
-from graphwarden.consent.sessions import now_us, revoke_session, session_is_live
+from graphwarden.consent.sessions import (
+    ADMIN_KEY,
+    ISSUED_KEY,
+    PERSON_KEY,
+    SID_KEY,
+    now_us,
+    revoke_session,
+    session_is_live,
+)
 from graphwarden.core.config import Settings
 from graphwarden.core.errors import ConfigError, PermissionDenied
 from graphwarden.core.types import PersonId
@@ -49,12 +57,12 @@ SESSION_MAX_AGE = 12 * 3600
 #: the form field every state-changing form carries
 CSRF_FIELD = "csrf_token"
 
-_PERSON_KEY = "person_id"
-_ADMIN_KEY = "admin_id"
+_PERSON_KEY = PERSON_KEY
+_ADMIN_KEY = ADMIN_KEY
 _ADMIN_NAME_KEY = "admin_username"
 _CSRF_KEY = "csrf"
-_SID_KEY = "sid"
-_ISSUED_KEY = "iat_us"
+_SID_KEY = SID_KEY
+_ISSUED_KEY = ISSUED_KEY
 _SECRET_FILE = "session_secret"  # noqa: S105 - a file name, not a secret
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"

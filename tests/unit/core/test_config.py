@@ -42,3 +42,18 @@ def test_choices_are_read() -> None:
 def test_bad_values_are_one_clear_error(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({name: value})
+
+
+@pytest.mark.parametrize(
+    "issuer", ["http://graph.example", "ftp://graph.example", "graph.example", "http://"]
+)
+def test_an_issuer_without_tls_off_this_machine_is_refused(issuer: str) -> None:
+    with pytest.raises(ConfigError, match="GRAPHWARDEN_ISSUER"):
+        Settings.from_env({"GRAPHWARDEN_ISSUER": issuer})
+
+
+@pytest.mark.parametrize(
+    "issuer", ["https://graph.example", "http://127.0.0.1:8000", "http://localhost:8000"]
+)
+def test_an_https_or_loopback_issuer_is_accepted(issuer: str) -> None:
+    assert Settings.from_env({"GRAPHWARDEN_ISSUER": issuer}).issuer == issuer

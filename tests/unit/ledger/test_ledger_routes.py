@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from base64 import b64encode
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from itsdangerous import TimestampSigner
 from tests.unit.ledger.builders import make_batch
 
 from graphwarden.api.app import create_app
@@ -19,6 +22,8 @@ from graphwarden.ledger.merkle import verify_consistency, verify_inclusion
 from graphwarden.ledger.records import Disclosure
 from graphwarden.ledger.service import SqlDisclosureLedger
 from graphwarden.ledger.signing import LedgerSigner, SignedTreeHead, load_public_key, verify_head
+from graphwarden.server import create_server
+from graphwarden.web.session import SESSION_COOKIE, load_session_secret
 
 
 class Client:
@@ -27,11 +32,16 @@ class Client:
     def __init__(self, app: FastAPI) -> None:
         self.app = app
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+    def get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         async def call() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-                return await c.get(path, params=params)
+                return await c.get(path, params=params, headers=headers)
 
         return asyncio.run(call())
 
@@ -43,7 +53,7 @@ def client(sqlite_url: str, tmp_path: Path) -> Client:
     )
     engine = create_store_engine(sqlite_url)
     clock = ManualClock()
-    app = create_app(engine=engine, settings=settings, clock=clock)
+    app = create_server(engine=engine, settings=settings, clock=clock)
     ledger = app.state.ledger
     for _ in range(3):
         ledger.append(make_batch(500, at=clock.now()))
@@ -59,7 +69,13 @@ def test_key_head_and_proofs_verify_with_the_served_key(client: Client) -> None:
     verify_head(head, key)
     assert head.tree_size == 1500
 
-    proof = client.get("/ledger/proof/inclusion", params={"seq": 777}).json()
+    # a record is private: a platform admin (signed in on the pages' cookie) may see it
+    session = {"admin_id": 1, "admin_username": "root", "sid": "s", "iat_us": 1}
+    signed = TimestampSigner(load_session_secret(client.app.state.settings)).sign(
+        b64encode(json.dumps(session).encode())
+    )
+    admin = {"Cookie": f"{SESSION_COOKIE}={signed.decode()}"}
+    proof = client.get("/ledger/proof/inclusion", params={"seq": 777}, headers=admin).json()
     record = Disclosure(**proof["record"])
     verify_inclusion(
         777,

@@ -58,6 +58,8 @@ def request(c: AccessContext, s: SubjectFacts, field_code: int) -> dict[str, Any
             "owner_authorized": c.owner_authorized,
             "data_access_active": c.data_access_active,
             "owner_has_role": c.owner_has_role,
+            "app_in_development": c.app_in_development,
+            "subject_has_role": s.subject_has_role,
             "granted": sorted(c.owner_granted),
             "approved": sorted(c.approved_permissions),
             "relation": s.relation.label,

@@ -34,6 +34,7 @@ def ctx(
     role: bool = False,
     active: bool = True,
     authorized: bool = True,
+    development: bool = False,
 ) -> AccessContext:
     return AccessContext(
         api_version=version,  # type: ignore[arg-type]
@@ -44,6 +45,7 @@ def ctx(
         owner_has_role=role,
         data_access_active=active,
         owner_authorized=authorized,
+        app_in_development=development,
     )
 
 
@@ -55,6 +57,7 @@ def subject(
     platform: bool = True,
     uses_app: bool = False,
     granted: Sequence[str] = (),
+    role: bool = False,
 ) -> SubjectFacts:
     """A subject with default audiences (or every audience set to ``audience``)."""
     audiences = DEFAULT_AUDIENCES if audience is None else (audience,) * N_FIELDS
@@ -65,6 +68,7 @@ def subject(
         platform_enabled=platform,
         uses_app=uses_app,
         subject_granted=frozenset(granted),
+        subject_has_role=role,
     )
 
 
@@ -84,6 +88,7 @@ def contexts(draw: st.DrawFn, version: str | None = None) -> AccessContext:
         role=draw(st.booleans()),
         active=draw(st.booleans() | st.just(True)),
         authorized=draw(st.booleans() | st.just(True)),
+        development=draw(st.booleans()),
     )
 
 
@@ -100,6 +105,7 @@ def subjects(draw: st.DrawFn) -> SubjectFacts:
         platform_enabled=draw(st.booleans() | st.just(True)),
         uses_app=draw(st.booleans()),
         subject_granted=draw(st.frozensets(st.sampled_from(["public_profile", "user_friends"]))),
+        subject_has_role=draw(st.booleans()),
     )
 
 
@@ -107,7 +113,7 @@ def bulk_arrays(
     cases: Sequence[tuple[SubjectFacts, int]],
 ) -> dict[str, Any]:
     """The bulk face's per-case arrays for (subject, field code) pairs."""
-    rel, fld, aud, shr, plat, uses, sfr = [], [], [], [], [], [], []
+    rel, fld, aud, shr, plat, uses, sfr, role = [], [], [], [], [], [], [], []
     for s, code in cases:
         spec = FIELDS[code] if code < N_FIELDS else FIELDS[FIELD_NAMES.index("friends")]
         rel.append(int(s.relation))
@@ -119,6 +125,7 @@ def bulk_arrays(
         plat.append(s.platform_enabled)
         uses.append(s.uses_app)
         sfr.append("user_friends" in s.subject_granted)
+        role.append(s.subject_has_role)
     return {
         "relation": np.array(rel, dtype=np.uint8),
         "field": np.array(fld, dtype=np.uint8),
@@ -127,6 +134,7 @@ def bulk_arrays(
         "subject_platform": np.array(plat, dtype=np.bool_),
         "uses_app": np.array(uses, dtype=np.bool_),
         "subject_friends_grant": np.array(sfr, dtype=np.bool_),
+        "subject_has_role": np.array(role, dtype=np.bool_),
     }
 
 

@@ -28,6 +28,7 @@ def _sample(rng: np.random.Generator) -> tuple[AccessContext, SubjectFacts, int]
         role=bool(rng.random() < 0.2),
         active=bool(rng.random() < 0.9),
         authorized=bool(rng.random() < 0.95),
+        development=bool(rng.random() < 0.15),
     )
     s = SubjectFacts(
         relation=Relation(int(rng.integers(0, 4))),
@@ -36,6 +37,7 @@ def _sample(rng: np.random.Generator) -> tuple[AccessContext, SubjectFacts, int]
         platform_enabled=bool(rng.random() < 0.95),
         uses_app=bool(rng.random() < 0.5),
         subject_granted=frozenset(["user_friends"] if rng.random() < 0.5 else []),
+        subject_has_role=bool(rng.random() < 0.3),
     )
     return c, s, int(rng.integers(0, MEMBER + 1))
 

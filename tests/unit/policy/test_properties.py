@@ -78,7 +78,45 @@ def test_a_friends_field_under_v1_needs_twin_audience_and_switch(
         assert s.audiences[spec.index].name != "ONLY_ME"
 
 
-@settings(max_examples=100)
+@given(contexts(), subjects(), field_codes)
+def test_development_mode_discloses_nobody_without_a_role(
+    c: AccessContext, s: SubjectFacts, code: int
+) -> None:
+    """An app in development mode reads nothing through the token of someone without a role
+    on it, and nothing of anyone else without one (friends of testers included)."""
+    if not c.app_in_development:
+        return
+    d = _any(c, s, code)
+    if not c.owner_has_role or (s.relation is not Relation.SELF and not s.subject_has_role):
+        assert not d.allowed
+        assert d.rule_id in (
+            f"{c.api_version}/app-in-development",
+            f"{c.api_version}/app-suspended",
+            f"{c.api_version}/app-deleted",
+            f"{c.api_version}/app-not-active",
+            f"{c.api_version}/token-inactive",
+            f"{c.api_version}/owner-not-authorized",
+        )
+
+
+@given(contexts(), subjects(), field_codes)
+def test_development_mode_among_role_holders_is_live_mode(
+    c: AccessContext, s: SubjectFacts, code: int
+) -> None:
+    """Between role holders a development-mode app is decided exactly as a live one."""
+    if not c.app_in_development or not c.owner_has_role:
+        return
+    if s.relation is not Relation.SELF and not s.subject_has_role:
+        return
+    live = AccessContext(**{**_fields(c), "app_in_development": False})
+    assert _any(c, s, code) == _any(live, s, code)
+
+
+def _fields(c: AccessContext) -> dict[str, object]:
+    return {name: getattr(c, name) for name in AccessContext.__dataclass_fields__}
+
+
+@settings(max_examples=200)
 @given(contexts(), st.lists(st.tuples(subjects(), field_codes), min_size=1, max_size=40))
 def test_bulk_face_equals_per_request_face(
     c: AccessContext, cases: list[tuple[SubjectFacts, int]]
