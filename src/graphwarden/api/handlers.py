@@ -36,7 +36,8 @@ def error_response(
     composition root installed the pages (``app.state.html_errors``)."""
     pages = getattr(request.app.state, "html_errors", None)
     if pages is not None and pages.wants_page(request):
-        result: Response = pages.response(request, error.status, error.message, headers)
+        merged = {**error.headers, **(headers or {})}
+        result: Response = pages.response(request, error.status, error.message, merged)
         return result
     headers = {**error.headers, **(headers or {})}
     if error.code == 190:
