@@ -26,14 +26,18 @@ from graphwarden.consent.oauth import build_oauth
 from graphwarden.core.clock import Clock
 from graphwarden.core.config import Settings, get_settings
 from graphwarden.core.lifetime import die_with_parent
+from graphwarden.web.pages import HtmlErrors
+from graphwarden.web.pages import router as home_router
 from graphwarden.web.portal_routes import router as portal_router
 from graphwarden.web.routes import router as pages_router
 from graphwarden.web.session import install_sessions
 
 
 def create_server(**options: Any) -> FastAPI:
-    """The platform: ``api.app.create_app(**options)`` plus the pages and sessions."""
-    app = create_app(extra_routers=(pages_router, portal_router), **options)
+    """The platform: ``api.app.create_app(**options)`` plus the pages, their error pages (for
+    browsers; the API keeps its JSON errors) and sessions."""
+    app = create_app(extra_routers=(home_router, pages_router, portal_router), **options)
+    app.state.html_errors = HtmlErrors()
     install_sessions(app, app.state.settings)
     return app
 

@@ -52,7 +52,6 @@ def test_api_engine_at_2000_people(tmp_path: Path, capsys: pytest.CaptureFixture
 @pytest.mark.parametrize(
     "args",
     [
-        ["--users", "100", "--seed", "1"],
         ["--users", "100", "--installers", "2", "--install-rate", "0.1"],
         ["--users", "100", "--installers", "2", "--versions", "v9.9"],
         ["--users", "100", "--installers", "2", "--engine", "warp"],
@@ -71,7 +70,15 @@ def test_bad_input_is_one_line_and_exit_2(
     assert "Traceback" not in err
 
 
-def test_demo_replays_on_the_api_engine_from_its_own_store(
+def test_replay_without_options_installs_a_default_share(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "default"
+    summary = _run(capsys, "--users", "3000", "--engine", "bulk", "--out", str(out))
+    assert summary["installers"] == 6  # DEFAULT_INSTALL_RATE of 3,000 people
+
+
+def test_demo_replays_into_its_own_stores_and_leaves_the_configured_one_alone(
     cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from sqlalchemy import text
@@ -80,7 +87,7 @@ def test_demo_replays_on_the_api_engine_from_its_own_store(
     from graphwarden.core.clock import SystemClock
     from graphwarden.core.db import create_store_engine
 
-    # an app registered before the demo: a run store copied from the demo's store holds it
+    # an app in the configured store: the demo neither reuses nor changes that store
     engine = create_store_engine(cli_env)
     SqlConsentService(engine, SystemClock()).create_app(
         name="registered-before", api_version="v1.0", permissions=["public_profile"]
@@ -91,7 +98,10 @@ def test_demo_replays_on_the_api_engine_from_its_own_store(
         main(["demo", "--users", "1500", "--seed", "2", "--out", str(out), "--no-serve"])
     except SystemExit as exc:
         pytest.fail(f"exit {exc.code}: {capsys.readouterr().err}")
-    assert f"report: {out / 'report.html'}" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"report: {out / 'report.html'}" in printed
+    assert "exposed friend:" in printed
+    assert "installer of the quiz:" in printed
     demo = json.loads((out / "summary.json").read_text())
     assert demo["engine"] == "api"
     assert [r["version"] for r in demo["runs"]] == ["v1.0", "v2.0", "v3.0"]
@@ -100,11 +110,61 @@ def test_demo_replays_on_the_api_engine_from_its_own_store(
         names = set(conn.execute(text("SELECT name FROM apps")).scalars())
         people = conn.execute(text("SELECT count(*) FROM people")).scalar_one()
     run_store.dispose()
-    assert "registered-before" in names
+    assert "registered-before" not in names
+    assert "thisisyourdigitallife" in names
     assert people == 1500
+    for ledger in demo["ledgers"].values():
+        assert ledger["merkle_root"] == ledger["tree_head"]["root_hash"]
+        assert ledger["records_in_store"] == ledger["tree_head"]["tree_size"]
+    # a second demo in the same place is refused (no terminal to ask on), then replaced
+    with pytest.raises(SystemExit) as refused:
+        main(["demo", "--users", "1500", "--out", str(out), "--no-serve"])
+    assert refused.value.code == 2
+    assert "--replace" in capsys.readouterr().err
     # the same population and installers through the bulk face give the same figures
     bulk = _run(capsys, "--users", "1500", "--install-rate", "0.002", "--seed", "2",
                 "--engine", "bulk", "--out", str(tmp_path / "bulk"))  # fmt: skip
     assert bulk["runs"] == demo["runs"]
     assert demo["runs"][0]["exposed_users"] > demo["runs"][0]["consenting_users"]
     assert all(r["non_consenting_exposed"] == 0 for r in demo["runs"][1:])
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--users", "1"], "--users"),
+        (["--users", "3000000"], "--users"),
+        (["--install-rate", "1.5"], "--install-rate"),
+        (["--install-rate", "0"], "--install-rate"),
+        (["--port", "0"], "--port"),
+        (["--port", "70000"], "--port"),
+    ],
+)
+def test_demo_checks_its_options_before_any_work(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], says: str
+) -> None:
+    out = tmp_path / "demo"
+    with pytest.raises(SystemExit) as refused:
+        main(["demo", *args, "--out", str(out)])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err
+    assert "\n" not in err
+    assert not out.exists()  # nothing was generated
+
+
+def test_demo_refuses_a_busy_port_before_any_work(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    out = tmp_path / "demo"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as refused:
+            main(["demo", "--users", "1500", "--port", str(port), "--out", str(out)])
+    assert refused.value.code == 2
+    assert f"port {port}" in capsys.readouterr().err
+    assert not out.exists()

@@ -22,7 +22,7 @@ from graphwarden.api.cursors import CursorCodec
 from graphwarden.api.graph_routes import router as graph_router
 from graphwarden.api.handlers import install_error_handlers
 from graphwarden.api.ledger_routes import router as ledger_router
-from graphwarden.api.middleware import RequestIdMiddleware
+from graphwarden.api.middleware import EdgeMiddleware
 from graphwarden.api.oauth_routes import router as oauth_router
 from graphwarden.api.openapi import install_openapi
 from graphwarden.api.platform_routes import router as platform_router
@@ -94,7 +94,9 @@ def create_app(
         version=__version__,
         description="The versioned Graph API (v1.0, v2.0, v3.0): every field that leaves is "
         "decided by one policy and recorded in the disclosure ledger first.",
-        docs_url="/docs",
+        # the reference page (Swagger UI from this server, no CDN) is one of the pages:
+        # graphwarden.web.pages serves /docs
+        docs_url=None,
         redoc_url=None,
         # Starlette's trailing-slash redirect builds its Location from the request's Host
         # header; a path with a stray slash is an unknown path instead (links and redirects
@@ -110,7 +112,7 @@ def create_app(
     app.state.reader = reader
     app.state.enforcement = enforcement
     install_error_handlers(app)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(EdgeMiddleware)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The versioned Graph API routes: a thin HTTP adapter over :class:`GraphReader`.
 
-``GET /{version}/me``, ``/{version}/{id}``, ``/{version}/{id}/friends``,
+``GET /{version}/me``, ``/{version}/{id}``, ``/{version}/?ids=a,b``, ``/{version}/{id}/friends``,
 ``/{version}/{id}/likes``, ``/{version}/me/permissions`` and
 ``DELETE /{version}/me/permissions[/{permission}]``. Versions are ``v1.0``, ``v2.0`` and
 ``v3.0``; anything else is "Unknown path components" (code 100, subcode 2500).
@@ -22,11 +22,13 @@ from graphwarden.api.fields import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
 from graphwarden.api.middleware import request_id_of
 from graphwarden.api.openapi import graph_errors
 from graphwarden.api.ratelimit_middleware import charged, enforce_rate_limit
-from graphwarden.api.reader import GraphReader, LinkBuilder, PageRequest
+from graphwarden.api.reader import MAX_IDS, GraphReader, LinkBuilder, PageRequest
 from graphwarden.core.types import API_VERSIONS, ApiVersion
 
 router = APIRouter(tags=["Graph API"])
 
+#: the response header naming the version that answered
+VERSION_HEADER = "facebook-api-version"
 #: what any Graph API route can answer besides 200
 GRAPH_ERRORS = graph_errors(400, 403, 404, 429, 503)
 
@@ -88,7 +90,8 @@ def _answer(
     caller = _caller(request, version, access_token, authorization)
     with charged(request):
         body = work(caller)
-    return JSONResponse(body)
+    # as the Graph API does: the version that answered (what facebook-sdk's get_version reads)
+    return JSONResponse(body, headers={VERSION_HEADER: caller.version})
 
 
 def _links(request: Request) -> LinkBuilder:
@@ -205,6 +208,45 @@ def read_edge(
         access_token,
         authorization,
         lambda caller: _reader(request).edge(caller, target, edge, fields, page, _links(request)),
+    )
+
+
+def read_nodes(
+    request: Request,
+    ids: Annotated[
+        str | None, Query(description=f"Comma-separated ids (or `me`), at most {MAX_IDS}")
+    ] = None,
+    fields: Fields = None,
+    access_token: AccessToken = None,
+    authorization: Authorization = None,
+) -> JSONResponse:
+    """The Graph API's multiple-id lookup: an object keyed by each id as asked."""
+    version = request.url.path.strip("/")
+    targets = [t.strip() for t in (ids or "").split(",") if t.strip()]
+    if not targets:
+        raise invalid_parameter("(#100) The parameter ids is required")
+    if len(targets) > MAX_IDS:
+        raise invalid_parameter(f"(#100) Give at most {MAX_IDS} ids")
+    return _answer(
+        request,
+        version,
+        access_token,
+        authorization,
+        lambda caller: _reader(request).nodes(
+            caller, list(dict.fromkeys(targets)), fields, _links(request)
+        ),
+    )
+
+
+# one route per version (not ``/{version}/``): any other ``/x`` stays an unknown path
+for _version_path in API_VERSIONS:
+    router.add_api_route(
+        f"/{_version_path}/",
+        read_nodes,
+        methods=["GET"],
+        summary=f"Several people at once: `/{_version_path}/?ids=me,ID,...`",
+        operation_id=f"read_nodes_{_version_path.replace('.', '_')}",
+        responses=GRAPH_ERRORS,
     )
 
 

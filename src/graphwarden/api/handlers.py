@@ -2,8 +2,9 @@
 
 FastAPI's own 422 (validation), Starlette's 404/405 and graphwarden's exception tree all
 become ``{"error": {...}}`` with a JSON content type and a 4xx status; bad input never
-answers 5xx. Unexpected exceptions are left to :class:`RequestIdMiddleware`, which logs them
-and answers error 1 / HTTP 500 without detail.
+answers 5xx. Unexpected exceptions are left to :class:`EdgeMiddleware`, which logs them
+and answers error 1 / HTTP 500 without detail. A browser asking for a page (not the API) gets
+the HTML error page of the same status instead (see :func:`error_response`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
@@ -27,9 +28,18 @@ from graphwarden.api.middleware import request_id_of
 from graphwarden.core.errors import GraphwardenError
 
 
-def error_response(request: Request, error: GraphApiError) -> JSONResponse:
-    """The JSON response of ``error`` for ``request``."""
-    headers = dict(error.headers)
+def error_response(
+    request: Request, error: GraphApiError, headers: dict[str, str] | None = None
+) -> Response:
+    """The JSON response of ``error`` for ``request``; for a browser on a page (never on the
+    Graph API, OAuth or ledger endpoints) the HTML error page of the same status, when the
+    composition root installed the pages (``app.state.html_errors``)."""
+    pages = getattr(request.app.state, "html_errors", None)
+    if pages is not None and pages.wants_page(request):
+        merged = {**error.headers, **(headers or {})}
+        result: Response = pages.response(request, error.status, error.message, merged)
+        return result
+    headers = {**error.headers, **(headers or {})}
     if error.code == 190:
         # RFC 6750 §3: say which scheme and why, even though the status is the Graph API's 400
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
@@ -38,17 +48,17 @@ def error_response(request: Request, error: GraphApiError) -> JSONResponse:
     )
 
 
-async def _graph_api_error(request: Request, exc: Exception) -> JSONResponse:
+async def _graph_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GraphApiError)
     return error_response(request, exc)
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GraphwardenError)
     return error_response(request, from_domain(exc))
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     where = "request"
     errors = exc.errors()
@@ -58,7 +68,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, invalid_parameter(f"Invalid parameter ({where[:60]})"))
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 405:
         # every route on this path counts (Starlette names only the first it tried)

@@ -11,11 +11,11 @@ and in the Graph API, right after the access token resolved and before any work:
     enforce_rate_limit(request, app_id=token.app.id, token_id=token.token_id)
 
 :func:`enforce_rate_limit` raises ``RateLimited`` (``api.errors.from_domain`` turns it into
-Graph API error 4 or 17, HTTP 429) or records the usage; :class:`AppUsageMiddleware` then adds
-the ``X-App-Usage`` header to the response. The work a counted call does is then wrapped in
-:func:`charged`, which charges its wall-clock and CPU time to the app (``total_time`` and
-``total_cputime`` of the next calls' headers). With ``GRAPHWARDEN_REDIS_URL`` set every worker
-counts in the same Redis, so the budget is shared.
+Graph API error 4 or 17, HTTP 429) or records the usage; the one response hook,
+:class:`~graphwarden.api.middleware.EdgeMiddleware`, then adds the ``X-App-Usage`` header.
+The work a counted call does is wrapped in :func:`charged`, which charges its wall-clock and
+CPU time to the app (``total_time`` and ``total_cputime`` of the next calls' headers). With
+``GRAPHWARDEN_REDIS_URL`` set every worker counts in the same Redis, so the budget is shared.
 """
 
 from __future__ import annotations
@@ -27,46 +27,19 @@ from datetime import datetime
 
 from fastapi import FastAPI, Request
 from sqlalchemy import Engine
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graphwarden.api.middleware import APP_USAGE_HEADER, USAGE_STATE_KEY, EdgeMiddleware
 from graphwarden.consent.ratelimit import (
     ActiveUsers,
     RateLimitConfig,
     RateLimiter,
     UsageReport,
-    usage_header,
 )
 from graphwarden.core.clock import Clock, SystemClock
 from graphwarden.core.config import Settings
 
-APP_USAGE_HEADER = "X-App-Usage"
-_STATE_KEY = "app_usage"
+_STATE_KEY = USAGE_STATE_KEY
 _CHARGE_KEY = "app_usage_charge"
-
-
-class AppUsageMiddleware:
-    """Adds ``X-App-Usage`` to a response whose request was counted by the rate limiter."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_usage(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                report = scope.get("state", {}).get(_STATE_KEY)
-                if isinstance(report, UsageReport):
-                    headers = list(message.get("headers", []))
-                    headers.append(
-                        (APP_USAGE_HEADER.lower().encode(), usage_header(report).encode())
-                    )
-                    message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_usage)
 
 
 def install_rate_limits(
@@ -78,12 +51,15 @@ def install_rate_limits(
     config: RateLimitConfig | None = None,
     limiter: RateLimiter | None = None,
 ) -> RateLimiter:
-    """Attach a limiter (Redis when configured, else memory) and the usage header."""
+    """Attach a limiter (Redis when configured, else memory); the usage header is added by
+    the one response hook, :class:`~graphwarden.api.middleware.EdgeMiddleware` (installed
+    here when the application does not have it yet)."""
     limiter = limiter or RateLimiter.from_url(settings.redis_url, config)
     app.state.rate_limiter = limiter
     app.state.active_users = ActiveUsers(engine)
     app.state.rate_clock = clock or SystemClock()
-    app.add_middleware(AppUsageMiddleware)
+    if not any(m.cls is EdgeMiddleware for m in app.user_middleware):
+        app.add_middleware(EdgeMiddleware)  # the one hook that sends X-App-Usage
     return limiter
 
 
@@ -133,7 +109,6 @@ def charged(request: Request) -> Iterator[None]:
 
 __all__ = [
     "APP_USAGE_HEADER",
-    "AppUsageMiddleware",
     "charged",
     "enforce_rate_limit",
     "install_rate_limits",

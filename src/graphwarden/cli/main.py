@@ -24,6 +24,28 @@ from graphwarden.core.config import get_settings, unwritable_path
 from graphwarden.core.db import store_error
 from graphwarden.core.errors import GraphwardenError
 
+
+def _plain_help_types() -> None:
+    """Help without placeholders a person cannot type: Typer shows ``<bool>`` after every
+    flag (``--json <bool>``), though a flag takes no value, and ``<list[Path]>`` after a
+    repeatable option; flags show nothing, repeatable options their item (``<path>...``)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        if self.is_flag:
+            return None
+        label = shown(self, ctx)
+        if label is not None and label.startswith("<list[") and label.endswith("]>"):
+            return f"<{label[6:-2].lower()}>..."
+        return label
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_plain_help_types()
+
 app = typer.Typer(
     name="graphwarden",
     help="graphwarden: a social platform's data-access layer with one policy decision point "

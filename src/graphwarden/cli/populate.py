@@ -84,6 +84,13 @@ def populate_command(
     if preset_name not in PRESETS:
         fail(f"unknown preset {preset_name!r}; choose one of {', '.join(sorted(PRESETS))}")
     complete = users <= FILL_ALL_UP_TO if fill_all is None else fill_all
+    check_memory(users)
+    if not as_json:
+        typer.echo(
+            f"generating {users:,} people (preset {preset_name}, seed {seed}); "
+            f"about {users * BYTES_PER_PERSON / 2**30:,.1f} GiB of memory at the peak ...",
+            err=True,
+        )
     try:
         with ExitStack() as stack:
             # check the store before spending minutes on a population it cannot take
@@ -136,6 +143,34 @@ def populate_command(
         _print_stats(stats, stats_preset, False, {})
 
 
+#: peak memory of generating one person (measured at 50,000 and 200,000 people, preset 2014:
+#: 2.5 to 3.8 KB; the larger figure, so an estimate errs on the side of refusing)
+BYTES_PER_PERSON = 4_000
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation now (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_memory(users: int) -> None:
+    """Refuse, with one line and exit code 2, a population that cannot fit in memory here."""
+    need = users * BYTES_PER_PERSON
+    have = available_memory()
+    if have is not None and need > have:
+        fail(
+            f"--users {users:,} needs about {need / 2**30:,.0f} GiB of memory to generate; "
+            f"{have / 2**30:,.0f} GiB is available here: use fewer people or a larger machine"
+        )
+
+
 @graph_app.command("stats")
 def stats_command(
     source: str | None = typer.Option(
@@ -170,4 +205,11 @@ def stats_command(
     _print_stats(stats, preset_name, as_json, {"source": origin})
 
 
-__all__ = ["graph_app", "populate_command", "stats_command"]
+__all__ = [
+    "BYTES_PER_PERSON",
+    "available_memory",
+    "check_memory",
+    "graph_app",
+    "populate_command",
+    "stats_command",
+]

@@ -14,7 +14,10 @@ import typer
 from graphwarden.cli.context import opened_store, operator, print_json, print_table
 from graphwarden.consent.deletion import issue_signing_key, load_master_key
 from graphwarden.consent.roles import remove_role, role_holders, rotate_app_secret, set_role
+from graphwarden.consent.services import SqlConsentService
 from graphwarden.core.config import get_settings
+from graphwarden.core.errors import NotFound
+from graphwarden.core.types import AppId
 
 roles_app = typer.Typer(no_args_is_help=True)
 secret_app = typer.Typer(no_args_is_help=True)
@@ -31,6 +34,9 @@ def _by(value: str | None) -> str:
 def roles_list(app_id: int, as_json: bool = _JSON) -> None:
     """Everyone holding a role on APP_ID."""
     with opened_store() as engine:
+        app = SqlConsentService(engine).get_app(AppId(app_id))
+        if app is None or app.status == "deleted":
+            raise NotFound(f"no app {app_id}")
         rows = [asdict(h) for h in role_holders(engine, app_id)]
     if as_json:
         print_json(rows)

@@ -19,6 +19,7 @@ from graphwarden.consent.admin_log import record_action
 from graphwarden.consent.interfaces import AppInfo
 from graphwarden.consent.models import App
 from graphwarden.consent.platform_models import AppRole
+from graphwarden.consent.records import check_url
 from graphwarden.consent.tokens import hash_app_secret, new_app_secret
 from graphwarden.core.clock import Clock, SystemClock, as_utc
 from graphwarden.core.errors import IntegrityViolation, InvalidInput, NotFound
@@ -246,6 +247,48 @@ def set_mode(
         )
 
 
+def set_app_urls(
+    engine: Engine,
+    app_id: int,
+    *,
+    redirect_uris: list[str],
+    privacy_policy_url: str | None,
+    deletion_callback_url: str | None,
+    by: str,
+    clock: Clock | None = None,
+) -> None:
+    """Replace ``app_id``'s redirect URIs, privacy-policy and deletion-callback URLs, logged
+    as ``app:urls:set``. Each must be an absolute http(s) URL without fragment; nothing is
+    changed when one is not (``InvalidInput``)."""
+    clock = clock or SystemClock()
+    uris = list(dict.fromkeys(check_url(u) for u in redirect_uris))
+    if privacy_policy_url is not None:
+        check_url(privacy_policy_url, "privacy policy URL")
+    if deletion_callback_url is not None:
+        check_url(deletion_callback_url, "deletion callback URL")
+    with Session(engine) as session, session.begin():
+        app = session.get(App, app_id)
+        if app is None or app.status == "deleted":
+            raise NotFound(f"no app {app_id}")
+        app.redirect_uris = "\n".join(uris)
+        app.privacy_policy_url = privacy_policy_url
+        app.deletion_callback_url = deletion_callback_url
+        record_action(
+            session,
+            admin=by,
+            action="app:urls:set",
+            target_type="app",
+            target_id=app_id,
+            target_label=app.name,
+            clock=clock,
+            detail={
+                "redirect_uris": uris,
+                "privacy_policy_url": privacy_policy_url,
+                "deletion_callback_url": deletion_callback_url,
+            },
+        )
+
+
 __all__ = [
     "APP_MODES",
     "ROLES",
@@ -259,6 +302,7 @@ __all__ = [
     "role_holders",
     "role_of",
     "rotate_app_secret",
+    "set_app_urls",
     "set_mode",
     "set_role",
 ]

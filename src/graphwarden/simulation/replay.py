@@ -85,6 +85,24 @@ class ReplayConfig:
             raise InvalidInput(f"engine must be api or bulk, not {self.engine!r}")
 
 
+@dataclass(frozen=True)
+class RunStore:
+    """What an api run leaves to check: its store, the signed tree head that covers every
+    record in it, the public key that verifies the head, and every app the ledger names."""
+
+    path: Path
+    tree_head: dict[str, Any]
+    public_key_pem: str
+    public_key_file: Path
+    quiz_app: dict[str, Any]
+    #: every app in the store with its records: ``{"id", "name", "records"}``
+    apps: list[dict[str, Any]]
+
+    @property
+    def records(self) -> int:
+        return sum(int(a["records"]) for a in self.apps)
+
+
 @dataclass
 class RunResult:
     """One version's run: the summary figures and where its ledger is."""
@@ -94,6 +112,7 @@ class RunResult:
     ledger: Path
     seconds: float
     merkle_root: str | None = None
+    store: RunStore | None = None
 
 
 @dataclass
@@ -117,16 +136,30 @@ class ReplaySummary:
             "seed": self.seed,
             "engine": self.engine,
             "runs": [r.exposure.to_json() for r in self.runs],
-            "ledgers": {
-                r.exposure.version: {
-                    "path": r.ledger.name,
-                    "records": r.exposure.disclosures,
-                    "merkle_root": r.merkle_root,
-                    "seconds": round(r.seconds, 3),
-                }
-                for r in self.runs
-            },
+            "ledgers": {r.exposure.version: _ledger_json(r) for r in self.runs},
         }
+
+
+def _ledger_json(run: RunResult) -> dict[str, Any]:
+    """One run's ledger in ``summary.json``: the quiz's export, and (api engine) the signed
+    tree head of the whole store with every app in it, to check with ``ledger verify``."""
+    data: dict[str, Any] = {
+        "path": run.ledger.name,
+        "records": run.exposure.disclosures,
+        "merkle_root": run.merkle_root,
+        "seconds": round(run.seconds, 3),
+    }
+    if run.store is not None:
+        data.update(
+            store=f"{run.exposure.version}/{run.store.path.name}",
+            tree_head=run.store.tree_head,
+            records_in_store=run.store.records,
+            apps=run.store.apps,
+            quiz_app=run.store.quiz_app,
+            public_key_file=f"{run.exposure.version}/{run.store.public_key_file.name}",
+            public_key_pem=run.store.public_key_pem,
+        )
+    return data
 
 
 def checkpoint_store(path: Path) -> None:
@@ -191,7 +224,7 @@ def _api_run(
     benign_people: Sequence[int],
     http_factory: HttpFactory,
     progress: Progress | None,
-) -> tuple[Path, int]:
+) -> tuple[Path, RunStore]:
     from graphwarden.consent.services import SqlConsentService
 
     run_dir = config.out / version
@@ -215,9 +248,47 @@ def _api_run(
                     other.install(int(person) + 1)
         ledger = run_dir / "ledger.parquet"
         export_ledger(engine, ledger, app_id=int(quiz.client_id))
-        return ledger, int(quiz.client_id)
+        store = close_run_store(engine, consent, run_dir, clock, int(quiz.client_id))
+        return ledger, store
     finally:
         engine.dispose()
+
+
+#: the run's ledger public key, next to its store
+PUBLIC_KEY_FILE = "ledger-public-key.pem"
+
+
+def close_run_store(
+    engine: Engine, consent: Any, run_dir: Path, clock: Clock, quiz_id: int
+) -> RunStore:
+    """Sign a tree head covering every record of the run's store (with the key its server
+    used, under ``run_dir/data``) and describe the store: the head, the public key (also
+    written to ``run_dir/ledger-public-key.pem``) and every app in its ledger."""
+    from graphwarden.ledger.queries import latest_head
+    from graphwarden.ledger.recipients import records_by_app
+    from graphwarden.ledger.service import SqlDisclosureLedger
+    from graphwarden.ledger.signing import LedgerSigner
+
+    signer = LedgerSigner.load_or_create(run_dir / "data")
+    SqlDisclosureLedger(engine, signer, clock).publish_head()
+    head = latest_head(engine)
+    if head is None:
+        raise StoreError(f"the run's store under {run_dir} holds no signed tree head")
+    key_file = run_dir / PUBLIC_KEY_FILE
+    key_file.write_text(signer.public_key_pem())
+    apps = []
+    for app_id, count in records_by_app(engine).items():
+        info = consent.get_app(app_id)
+        apps.append({"id": app_id, "name": info.name if info else None, "records": count})
+    quiz = consent.get_app(quiz_id)
+    return RunStore(
+        path=run_dir / "graphwarden.db",
+        tree_head=head.to_json(),
+        public_key_pem=signer.public_key_pem(),
+        public_key_file=key_file,
+        quiz_app={"id": quiz_id, "name": quiz.name if quiz else None},
+        apps=apps,
+    )
 
 
 def run_replay(
@@ -276,13 +347,15 @@ def run_replay(
     for version in config.versions:
         started = time.perf_counter()
         root: str | None = None
+        store: RunStore | None = None
         if config.engine == "api":
             assert template is not None
             assert http_factory is not None
-            ledger, _app = _api_run(
+            ledger, store = _api_run(
                 config, version, template, installers.tolist(), benign_people, http_factory,
                 progress,
             )  # fmt: skip
+            root = str(store.tree_head["root_hash"])
         else:
             total = int(installers.size)
 
@@ -305,6 +378,7 @@ def run_replay(
                 ledger=ledger,
                 seconds=time.perf_counter() - started,
                 merkle_root=root,
+                store=store,
             )
         )
     if built is not None:
@@ -336,6 +410,7 @@ def iter_runs(summary: ReplaySummary) -> Iterator[ExposureRun]:
 
 
 __all__ = [
+    "PUBLIC_KEY_FILE",
     "REPLAY_START",
     "SCENARIO",
     "STORE_STAGE",
@@ -344,8 +419,10 @@ __all__ = [
     "ReplayConfig",
     "ReplaySummary",
     "RunResult",
+    "RunStore",
     "build_template",
     "checkpoint_store",
+    "close_run_store",
     "curves_json",
     "fresh_store",
     "run_replay",

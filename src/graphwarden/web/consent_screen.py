@@ -68,6 +68,9 @@ class Offer:
     previously_declined: frozenset[str]
     #: v1.0 apps: the whole set is accepted or refused (2014 behaviour)
     all_or_nothing: bool
+    #: the person already granted every permission the app asks (none declined, no
+    #: rerequest): there is nothing to ask, and the screen is skipped
+    already_granted: bool = False
 
     @property
     def offered(self) -> frozenset[str]:
@@ -150,12 +153,18 @@ def build_offer(
     lines = tuple(
         explain(version, p) for p in asked if p in grantable and p not in previously_declined
     )
+    live = previous is not None and previous.removed_at is None
+    standing = (previous.granted - previous.declined) if previous is not None and live else set()
     return Offer(
         app=app,
         lines=lines,
         withheld=frozenset(withheld),
         previously_declined=previously_declined,
         all_or_nothing=all_or_nothing,
+        already_granted=live
+        and not rerequest
+        and not previously_declined
+        and all(line.name in standing for line in lines),
     )
 
 

@@ -11,6 +11,7 @@ callbacks their app removals caused. Every form carries the session's CSRF token
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,17 +25,18 @@ from graphwarden.consent.roles import (
     role_holders,
     role_of,
     rotate_app_secret,
+    set_app_urls,
     set_mode,
     set_role,
 )
 from graphwarden.core.errors import GraphwardenError, InvalidInput, NotFound, PermissionDenied
 from graphwarden.core.types import API_VERSIONS, AppId, PersonId
 from graphwarden.policy import tables
+from graphwarden.web.pages import page
 from graphwarden.web.session import (
     CSRF_FIELD,
     current_admin,
     current_person,
-    templates,
     verify_csrf,
 )
 
@@ -44,7 +46,7 @@ _MAX_FIELDS = 50
 
 
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context, status_code=status)
+    return page(request, name, status, **context)
 
 
 def _error(request: Request, message: str, status: int) -> HTMLResponse:
@@ -54,7 +56,7 @@ def _error(request: Request, message: str, status: int) -> HTMLResponse:
 def _signed_in(request: Request) -> PersonId | Response:
     person = current_person(request)
     if person is None:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     return person
 
 
@@ -170,7 +172,7 @@ def app_page(request: Request, app_id: int) -> Response:
 
 @router.post("/developers/apps/{app_id}/{action}", response_class=HTMLResponse)
 async def app_action(request: Request, app_id: int, action: str) -> Response:
-    """roles | unrole | secret | signing-key | mode | review: an app admin's changes."""
+    """roles | unrole | urls | secret | signing-key | mode | review: an app admin's changes."""
     person = _signed_in(request)
     if isinstance(person, Response):
         return person
@@ -181,6 +183,15 @@ async def app_action(request: Request, app_id: int, action: str) -> Response:
         if action == "roles":
             set_role(
                 engine, app_id, int(form.get("person_id", "0") or 0), form.get("role", ""), by=by
+            )
+        elif action == "urls":
+            set_app_urls(
+                engine,
+                app_id,
+                redirect_uris=form.get("redirect_uris", "").split(),
+                privacy_policy_url=form.get("privacy_policy_url", "").strip() or None,
+                deletion_callback_url=form.get("deletion_callback_url", "").strip() or None,
+                by=by,
             )
         elif action == "unrole":
             remove_role(engine, app_id, int(form.get("person_id", "0") or 0), by=by)

@@ -29,12 +29,15 @@ from graphwarden.consent.oauth_store import new_family
 from graphwarden.consent.removal import remove_app as remove_app_everywhere
 from graphwarden.core.errors import AuthError, GraphwardenError, PermissionDenied, RateLimited
 from graphwarden.core.types import AppId, PersonId
+from graphwarden.ledger.recipients import apps_that_received
 from graphwarden.web.consent_screen import (
     NotAllowedToAuthorizeError,
     Offer,
     UnrequestablePermissionError,
     build_offer,
 )
+from graphwarden.web.pages import page
+from graphwarden.web.redirects import same_site_path
 from graphwarden.web.session import (
     CSRF_FIELD,
     SessionRoute,
@@ -43,7 +46,6 @@ from graphwarden.web.session import (
     sign_in_person,
     sign_out,
     stash,
-    templates,
     unstash,
     verify_csrf,
 )
@@ -85,27 +87,13 @@ def as_response(result: OAuthResponse) -> Response:
     return Response(content=result.body, status_code=result.status, headers=headers)
 
 
-def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    response = templates.TemplateResponse(request, name, context, status_code=status)
-    # pages carry CSRF tokens and personal data: not for caches, not for frames
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    )
-    return response
-
-
 def error_page(request: Request, title: str, message: str, status: int) -> HTMLResponse:
     return page(request, "error.html", status, title=title, message=message)
 
 
 def _safe_next(value: Any) -> str:
-    # only local paths: never an open redirect to another site
-    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
-        return value
-    return "/"
+    """Where to go after sign-in: ``value`` when it is a path on this site, else ``/``."""
+    return same_site_path(value) or "/"
 
 
 # --- sign-in ---------------------------------------------------------------------------------
@@ -113,8 +101,17 @@ def _safe_next(value: Any) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request) -> HTMLResponse:
+    """The sign-in form; ``?next=`` (a path on this site, nothing else) is where it returns."""
+    _keep_next(request)
     demo = oauth_of(request).accounts.demo_login
     return page(request, "login.html", admin=False, error=None, demo=demo)
+
+
+def _keep_next(request: Request) -> None:
+    """Remember ``?next=`` for after sign-in, when it is a path on this site."""
+    target = same_site_path(request.query_params.get(_NEXT))
+    if target is not None:
+        stash(request, _NEXT, target)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -145,6 +142,8 @@ async def login(request: Request) -> Response:
 
 @router.get("/login/admin", response_class=HTMLResponse)
 async def admin_login_form(request: Request) -> HTMLResponse:
+    """The platform admins' sign-in form (``?next=`` as for ``/login``)."""
+    _keep_next(request)
     return page(request, "login.html", admin=True, error=None, demo=False)
 
 
@@ -170,7 +169,7 @@ async def admin_login(request: Request) -> Response:
     components.throttle.succeeded("admin:" + identifier)
     target = _safe_next(unstash(request, _NEXT))
     sign_in_admin(request, admin.id, admin.username)
-    return RedirectResponse(target if target != "/" else "/admin", status_code=303)
+    return RedirectResponse(target, status_code=303)
 
 
 def _address(request: Request) -> str | None:
@@ -220,6 +219,14 @@ async def authorize_screen(request: Request) -> Response:
     if failure is not None:
         return failure
     assert offer is not None
+    if offer.already_granted:
+        # nothing new to ask: the app gets a code for what the person granted before
+        server = components.server
+        user = ConsentedPerson(person, list_to_scope(sorted(offer.offered)), new_family())
+        result = await run_in_threadpool(
+            server.create_authorization_response, grant.request, user, grant
+        )
+        return as_response(server.with_issuer(result))
     return page(
         request,
         "consent.html",
@@ -337,20 +344,25 @@ async def _offer(
 
 @router.get("/settings/apps", response_class=HTMLResponse)
 async def my_apps(request: Request) -> Response:
-    """The apps a person has authorized, each with a remove button."""
+    """The apps a person authorized (each with a remove button, which asks first), and every
+    app that received their data, including through a friend (from the ledger records whose
+    subject is this person, and only those)."""
     person = current_person(request)
     if person is None:
         stash(request, _NEXT, "/settings/apps")
         return RedirectResponse("/login", status_code=303)
-    consent = oauth_of(request).consent
-    listing = getattr(consent, "authorizations_by", None)
+    components = oauth_of(request)
+    consent = components.consent
     rows = []
-    if listing is not None:
-        for auth in await run_in_threadpool(listing, person):
-            if auth.removed_at is None:
-                app = await run_in_threadpool(consent.get_app, auth.app_id)
-                rows.append((auth, app))
-    return page(request, "settings_apps.html", rows=rows)
+    for auth in await run_in_threadpool(consent.authorizations_by, person):
+        if auth.removed_at is None:
+            app = await run_in_threadpool(consent.get_app, auth.app_id)
+            rows.append((auth, app))
+    received = []
+    for recipient in await run_in_threadpool(apps_that_received, components.engine, int(person)):
+        app = await run_in_threadpool(consent.get_app, AppId(recipient.app_id))
+        received.append((recipient, app.name if app is not None else f"app {recipient.app_id}"))
+    return page(request, "settings_apps.html", rows=rows, received=received)
 
 
 @router.post("/settings/apps/{app_id}/remove")

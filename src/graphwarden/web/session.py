@@ -313,7 +313,15 @@ def _environment() -> jinja2.Environment:
     env.globals["current_person"] = current_person
     env.globals["current_admin"] = current_admin
     env.globals["CSRF_FIELD"] = CSRF_FIELD
+    env.filters["datetime"] = _utc_date
     return env
+
+
+def _utc_date(seconds: int) -> str:
+    """``1401613200`` -> ``2014-06-01`` (UTC)."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%d")
 
 
 #: renders ``web/templates``: ``templates.TemplateResponse(request, "x.html", {...})``

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, update
 
+from graphwarden.api.middleware import EdgeMiddleware
 from graphwarden.api.oauth_routes import router as oauth_router
 from graphwarden.consent.deletion import deliveries
 from graphwarden.consent.models import AccessToken
@@ -73,6 +74,7 @@ def build_harness(store_url: str, tmp_path: object, *, version: str = "v2.0") ->
     consent = SqlConsentService(engine, clock)
     components = build_oauth(consent, engine, issuer=ISSUER, clock=clock)
     app = FastAPI()
+    app.add_middleware(EdgeMiddleware)  # the platform's one response hook (page headers)
     app.include_router(oauth_router)
     app.include_router(web_router)
     app.state.oauth = components
@@ -140,6 +142,10 @@ def get_code(
     verifier, challenge = pkce()
     params = authorize_params(h, challenge, **extra)
     screen = h.client.get("/oauth/authorize", params=params)
+    if screen.status_code == 302 and not decline:
+        # the person already granted everything the app asks: no screen, straight back
+        query = parse_qs(urlsplit(screen.headers["location"]).query)
+        return query["code"][0], verifier, query
     assert screen.status_code == 200, screen.text
     boxes = re.findall(r'type="checkbox" name="grant" value="([^"]+)"', screen.text)
     hidden = re.findall(r'type="hidden" name="grant" value="([^"]+)"', screen.text)

@@ -88,13 +88,14 @@ def test_installers_are_concentrated_in_the_target_country_and_deterministic() -
 
 @pytest.mark.parametrize(
     ("n", "installers", "rate", "expected"),
-    [(20_000, None, 0.002, 40), (100, 7, None, 7), (10, None, 0.01, 1)],
+    # neither given: the default share (the replay runs with no options)
+    [(20_000, None, 0.002, 40), (100, 7, None, 7), (10, None, 0.01, 1), (20_000, None, None, 40)],
 )
 def test_installer_count(n: int, installers: int | None, rate: float | None, expected: int) -> None:
     assert installer_count(n, installers, rate) == expected
 
 
-@pytest.mark.parametrize(("installers", "rate"), [(None, None), (3, 0.1), (0, None), (None, 1.5)])
+@pytest.mark.parametrize(("installers", "rate"), [(3, 0.1), (0, None), (None, 1.5)])
 def test_installer_count_refuses_bad_input(installers: int | None, rate: float | None) -> None:
     with pytest.raises(InvalidInput):
         installer_count(100, installers, rate)
