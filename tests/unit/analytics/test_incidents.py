@@ -89,7 +89,8 @@ def test_incident_on_a_quiz_replay_matches_the_replay_and_notifies_once(
 ) -> None:
     run = replay["run"]
     app = _quiz_app(replay_engine)
-    signer = LedgerSigner.generate()
+    # the replay signed its closing head with the run's own key: the incident signs with it too
+    signer = LedgerSigner.load_or_create(Path(replay["out"]) / "v1.0" / "data")
     snap = take_snapshot(replay_engine, tmp_path / "a", signer=signer, clock=CLOCK)
     view = open_incident(replay_engine, app, snap, admin="admin:ann", clock=CLOCK, reason="t")
     assert view.blast.people == run["exposed_users"]
